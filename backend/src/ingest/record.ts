@@ -1,0 +1,144 @@
+// Appends one normalized event to the log and updates the projections, synchronously, inside
+// the caller's transaction (the group writer for webhooks, a chunk transaction for imports and
+// bulk exports). Idempotent on (shop, source_id); stale updates are logged but never overwrite
+// newer state; events about a redacted customer are suppressed and nothing is written.
+import type { Db } from '../store/db.ts';
+import type { Keys } from '../keys.ts';
+import type { IngestOutcome, NormalizedEvent, NormalizedOrder } from './types.ts';
+
+export interface RecordInput {
+  shop: string;
+  topic: string;
+  source: 'webhook' | 'bulk' | 'import' | 'flow' | 'admin';
+  sourceId: string;
+  receivedAt: string;
+  triggeredAt?: string | null;
+  payloadSha256: string;
+  event: NormalizedEvent;
+}
+
+const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
+
+function prepare(db: Db) {
+  return {
+    eventExists: db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck(),
+    tombstoned: db.prepare('SELECT 1 FROM tombstones WHERE shop = ? AND subject_hash = ?').pluck(),
+    insertEvent: db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, triggered_at, customer_id, outcome, payload_sha256, payload)
+      VALUES (@shop, @topic, @source, @sourceId, @receivedAt, @triggeredAt, @customerId, @outcome, @payloadSha256, @payload)`),
+    orderUpdatedAt: db.prepare('SELECT updated_at FROM orders WHERE shop = ? AND order_id = ?').pluck(),
+    upsertOrder: db.prepare(`INSERT INTO orders (shop, order_id, name, kind, customer_id, email_hash, created_at, updated_at, cancelled_at, currency, total_price, financial_status, source_name, country, test)
+      VALUES (@shop, @id, @name, @kind, @customerId, @emailHash, @createdAt, @updatedAt, @cancelledAt, @currency, @totalPrice, @financialStatus, @sourceName, @country, @test)
+      ON CONFLICT (shop, order_id) DO UPDATE SET name = excluded.name, kind = excluded.kind, customer_id = excluded.customer_id,
+        email_hash = excluded.email_hash, created_at = excluded.created_at, updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at,
+        currency = excluded.currency, total_price = excluded.total_price, financial_status = excluded.financial_status,
+        source_name = excluded.source_name, country = excluded.country, test = excluded.test`),
+    deleteLines: db.prepare('DELETE FROM order_lines WHERE shop = ? AND order_id = ?'),
+    insertLine: db.prepare(`INSERT INTO order_lines (shop, order_id, line_id, product_id, variant_id, sku, title, quantity, price, refunded_quantity, line_kind)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    upsertCustomerFromOrder: db.prepare(`INSERT INTO customers (shop, customer_id, email_hash) VALUES (?, ?, ?)
+      ON CONFLICT (shop, customer_id) DO UPDATE SET email_hash = COALESCE(excluded.email_hash, customers.email_hash)`),
+    insertRefund: db.prepare('INSERT OR IGNORE INTO refunds (shop, refund_id, order_id, created_at) VALUES (?, ?, ?, ?)'),
+    addRefunded: db.prepare('UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE shop = ? AND order_id = ? AND line_id = ?'),
+    productUpdatedAt: db.prepare('SELECT updated_at FROM products WHERE shop = ? AND product_id = ?').pluck(),
+    upsertProduct: db.prepare(`INSERT INTO products (shop, product_id, title, handle, product_type, vendor, status, tags, created_at, updated_at, deleted_at)
+      VALUES (@shop, @id, @title, @handle, @productType, @vendor, @status, @tags, @createdAt, @updatedAt, NULL)
+      ON CONFLICT (shop, product_id) DO UPDATE SET title = excluded.title, handle = excluded.handle, product_type = excluded.product_type,
+        vendor = excluded.vendor, status = excluded.status, tags = excluded.tags, created_at = COALESCE(excluded.created_at, products.created_at),
+        updated_at = excluded.updated_at, deleted_at = NULL`),
+    deleteVariants: db.prepare('DELETE FROM variants WHERE shop = ? AND product_id = ?'),
+    insertVariant: db.prepare(`INSERT OR REPLACE INTO variants (shop, variant_id, product_id, title, sku, price, inventory_item_id, image)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    markProductDeleted: db.prepare(`INSERT INTO products (shop, product_id, deleted_at, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (shop, product_id) DO UPDATE SET deleted_at = excluded.deleted_at`),
+    inventoryUpdatedAt: db.prepare('SELECT updated_at FROM inventory WHERE shop = ? AND inventory_item_id = ? AND location_id = ?').pluck(),
+    upsertInventory: db.prepare(`INSERT INTO inventory (shop, inventory_item_id, location_id, available, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (shop, inventory_item_id, location_id) DO UPDATE SET available = excluded.available, updated_at = excluded.updated_at`),
+  };
+}
+
+function stmts(db: Db) {
+  let s = statements.get(db);
+  if (!s) statements.set(db, (s = prepare(db)));
+  return s;
+}
+
+/** ISO timestamps from Shopify carry offsets; compare instants, not strings. */
+function isOlder(incoming: string, stored: string | undefined | null): boolean {
+  if (!stored) return false;
+  return Date.parse(incoming) < Date.parse(stored);
+}
+
+export function eventCustomerId(event: NormalizedEvent): string | null {
+  return event.type === 'order' ? event.order.customerId : null;
+}
+
+export function isTombstoned(db: Db, keys: Keys, shop: string, order: Pick<NormalizedOrder, 'customerId' | 'emailHash'>): boolean {
+  const s = stmts(db);
+  if (order.customerId && s.tombstoned.get(shop, keys.subjectHash(shop, 'customer', order.customerId))) return true;
+  if (order.emailHash && s.tombstoned.get(shop, keys.subjectHash(shop, 'email', order.emailHash))) return true;
+  return false;
+}
+
+function applyOrder(db: Db, shop: string, order: NormalizedOrder): 'applied' | 'stale' {
+  const s = stmts(db);
+  if (isOlder(order.updatedAt, s.orderUpdatedAt.get(shop, order.id) as string | undefined)) return 'stale';
+  if (order.customerId) s.upsertCustomerFromOrder.run(shop, order.customerId, order.emailHash);
+  s.upsertOrder.run({ shop, ...order, test: order.test ? 1 : 0 });
+  s.deleteLines.run(shop, order.id);
+  for (const l of order.lines) {
+    s.insertLine.run(shop, order.id, l.id, l.productId, l.variantId, l.sku, l.title, l.quantity, l.price, l.refundedQuantity ?? 0, l.lineKind);
+  }
+  return 'applied';
+}
+
+function apply(db: Db, shop: string, event: NormalizedEvent): 'applied' | 'stale' {
+  const s = stmts(db);
+  switch (event.type) {
+    case 'order':
+      return applyOrder(db, shop, event.order);
+    case 'refund': {
+      const r = event.refund;
+      if (s.insertRefund.run(shop, r.id, r.orderId, r.createdAt).changes === 0) return 'applied';
+      for (const l of r.lines) s.addRefunded.run(l.quantity, shop, r.orderId, l.lineId);
+      return 'applied';
+    }
+    case 'product': {
+      const p = event.product;
+      if (p.updatedAt && isOlder(p.updatedAt, s.productUpdatedAt.get(shop, p.id) as string | undefined)) return 'stale';
+      s.upsertProduct.run({ shop, ...p });
+      s.deleteVariants.run(shop, p.id);
+      for (const v of p.variants) s.insertVariant.run(shop, v.id, p.id, v.title, v.sku, v.price, v.inventoryItemId, p.image);
+      return 'applied';
+    }
+    case 'product_deleted':
+      s.markProductDeleted.run(shop, event.productId, event.deletedAt, event.deletedAt);
+      return 'applied';
+    case 'inventory': {
+      const l = event.level;
+      if (isOlder(l.updatedAt, s.inventoryUpdatedAt.get(shop, l.inventoryItemId, l.locationId) as string | undefined)) return 'stale';
+      s.upsertInventory.run(shop, l.inventoryItemId, l.locationId, l.available, l.updatedAt);
+      return 'applied';
+    }
+  }
+}
+
+/** Must run inside a transaction: the event row and its projection commit together or not at all. */
+export function recordEvent(db: Db, keys: Keys, input: RecordInput): IngestOutcome {
+  const s = stmts(db);
+  if (s.eventExists.get(input.shop, input.sourceId)) return 'duplicate';
+  if (input.event.type === 'order' && isTombstoned(db, keys, input.shop, input.event.order)) return 'suppressed';
+  const outcome = apply(db, input.shop, input.event);
+  s.insertEvent.run({
+    shop: input.shop,
+    topic: input.topic,
+    source: input.source,
+    sourceId: input.sourceId,
+    receivedAt: input.receivedAt,
+    triggeredAt: input.triggeredAt ?? null,
+    customerId: eventCustomerId(input.event),
+    outcome,
+    payloadSha256: input.payloadSha256,
+    payload: JSON.stringify(input.event),
+  });
+  return outcome;
+}
