@@ -7,7 +7,7 @@ export interface Keys {
   /** Keyed hash of a normalized email, per shop (guest matching without storing the email). */
   emailHash(shop: string, email: string): string;
   /** Keyed hash used in tombstones: lets us recognize a redacted subject, not recover it. */
-  subjectHash(shop: string, kind: 'customer' | 'email', value: string): string;
+  subjectHash(shop: string, kind: 'customer' | 'email' | 'order', value: string): string;
   encrypt(plaintext: string): string;
   decrypt(ciphertext: string): string;
 }

@@ -23,8 +23,8 @@ function prepare(db: Db) {
   return {
     eventExists: db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck(),
     tombstoned: db.prepare('SELECT 1 FROM tombstones WHERE shop = ? AND subject_hash = ?').pluck(),
-    insertEvent: db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, triggered_at, customer_id, outcome, payload_sha256, payload)
-      VALUES (@shop, @topic, @source, @sourceId, @receivedAt, @triggeredAt, @customerId, @outcome, @payloadSha256, @payload)`),
+    insertEvent: db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, triggered_at, customer_id, email_hash, order_id, outcome, payload_sha256, payload)
+      VALUES (@shop, @topic, @source, @sourceId, @receivedAt, @triggeredAt, @customerId, @emailHash, @orderId, @outcome, @payloadSha256, @payload)`),
     orderUpdatedAt: db.prepare('SELECT updated_at FROM orders WHERE shop = ? AND order_id = ?').pluck(),
     upsertOrder: db.prepare(`INSERT INTO orders (shop, order_id, name, kind, customer_id, email_hash, created_at, updated_at, cancelled_at, currency, total_price, financial_status, source_name, country, test)
       VALUES (@shop, @id, @name, @kind, @customerId, @emailHash, @createdAt, @updatedAt, @cancelledAt, @currency, @totalPrice, @financialStatus, @sourceName, @country, @test)
@@ -68,12 +68,16 @@ function isOlder(incoming: string, stored: string | undefined | null): boolean {
   return Date.parse(incoming) < Date.parse(stored);
 }
 
-export function eventCustomerId(event: NormalizedEvent): string | null {
-  return event.type === 'order' ? event.order.customerId : null;
+/** Who and what an event is about, so that customers/redact can find it. */
+export function eventSubject(event: NormalizedEvent): { customerId: string | null; emailHash: string | null; orderId: string | null } {
+  if (event.type === 'order') return { customerId: event.order.customerId, emailHash: event.order.emailHash, orderId: event.order.id };
+  if (event.type === 'refund') return { customerId: null, emailHash: null, orderId: event.refund.orderId };
+  return { customerId: null, emailHash: null, orderId: null };
 }
 
-export function isTombstoned(db: Db, keys: Keys, shop: string, order: Pick<NormalizedOrder, 'customerId' | 'emailHash'>): boolean {
+export function isTombstoned(db: Db, keys: Keys, shop: string, order: Pick<NormalizedOrder, 'id' | 'customerId' | 'emailHash'>): boolean {
   const s = stmts(db);
+  if (s.tombstoned.get(shop, keys.subjectHash(shop, 'order', order.id))) return true;
   if (order.customerId && s.tombstoned.get(shop, keys.subjectHash(shop, 'customer', order.customerId))) return true;
   if (order.emailHash && s.tombstoned.get(shop, keys.subjectHash(shop, 'email', order.emailHash))) return true;
   return false;
@@ -135,7 +139,7 @@ export function recordEvent(db: Db, keys: Keys, input: RecordInput): IngestOutco
     sourceId: input.sourceId,
     receivedAt: input.receivedAt,
     triggeredAt: input.triggeredAt ?? null,
-    customerId: eventCustomerId(input.event),
+    ...eventSubject(input.event),
     outcome,
     payloadSha256: input.payloadSha256,
     payload: JSON.stringify(input.event),

@@ -82,7 +82,6 @@ export interface NormalizedRefund {
 /** One validated event, ready for the log and the projections. */
 export type NormalizedEvent =
   | { type: 'order'; order: NormalizedOrder }
-  | { type: 'order_cancelled'; order: NormalizedOrder }
   | { type: 'refund'; refund: NormalizedRefund }
   | { type: 'product'; product: NormalizedProduct }
   | { type: 'product_deleted'; productId: string; deletedAt: string }

@@ -19,13 +19,17 @@ CREATE TABLE events (
   source_id       TEXT NOT NULL,      -- X-Shopify-Webhook-Id, import row key, action_run_id ...
   received_at     TEXT NOT NULL,
   triggered_at    TEXT,
-  customer_id     TEXT,               -- lets customers/redact find every event about a customer
+  customer_id     TEXT,               -- these three let customers/redact find every event about a customer
+  email_hash      TEXT,
+  order_id        TEXT,
   outcome         TEXT NOT NULL,      -- applied | stale | suppressed
   payload_sha256  TEXT NOT NULL,      -- of the raw bytes received
   payload         TEXT NOT NULL,      -- normalized, pseudonymized JSON
   UNIQUE (shop, source_id)
 );
 CREATE INDEX events_shop_customer ON events (shop, customer_id) WHERE customer_id IS NOT NULL;
+CREATE INDEX events_shop_email ON events (shop, email_hash) WHERE email_hash IS NOT NULL;
+CREATE INDEX events_shop_order ON events (shop, order_id) WHERE order_id IS NOT NULL;
 CREATE INDEX events_shop_topic ON events (shop, topic, id);
 
 CREATE TABLE orders (
@@ -64,6 +68,7 @@ CREATE TABLE order_lines (
   PRIMARY KEY (shop, order_id, line_id),
   FOREIGN KEY (shop, order_id) REFERENCES orders (shop, order_id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+CREATE INDEX orders_shop_email ON orders (shop, email_hash) WHERE email_hash IS NOT NULL;
 CREATE INDEX order_lines_product ON order_lines (shop, product_id);
 
 CREATE TABLE customers (
@@ -175,7 +180,8 @@ CREATE TABLE storefront_events (
   shop         TEXT NOT NULL,
   event_id     TEXT NOT NULL,
   type         TEXT NOT NULL,
-  unit         TEXT,
+  unit         TEXT,                  -- the rollout unit: customer id or the block's anonymous id
+  customer_id  TEXT,                  -- set when the shopper was logged in
   product_id   TEXT,
   rec_id       TEXT,
   occurred_at  TEXT NOT NULL,

@@ -1,0 +1,64 @@
+// /api/v1 and the dashboard accept two credentials: the operator's SHOPML_ADMIN_TOKEN (every
+// shop; choose one with ?shop=) or a Shopify admin session token (that shop only). The first
+// session token seen for a shop without an offline access token installs it (token exchange).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { AppDeps } from '../app.ts';
+import { errorBody } from '../errors.ts';
+import { exchangeForOfflineToken, loadOfflineToken, storeOfflineToken } from '../shopify/auth.ts';
+import { isShopDomain } from '../shopify/verify.ts';
+
+export type Principal = { kind: 'operator' } | { kind: 'shop'; shop: string; userId: string | null };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hash first so the comparison is constant-time regardless of length.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+export function makeAuthenticate(deps: AppDeps) {
+  return async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const header = req.headers.authorization;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+    if (bearer && sameSecret(bearer, deps.config.adminToken)) {
+      req.principal = { kind: 'operator' };
+      return;
+    }
+    const v = await deps.verifier.sessionToken(header);
+    if (!v.ok) {
+      await reply.code(401).send(errorBody('unauthorized', v.reason));
+      return;
+    }
+    req.principal = { kind: 'shop', shop: v.shop, userId: v.userId };
+    if (!loadOfflineToken(deps.db, deps.keys, v.shop)) {
+      try {
+        const t = await exchangeForOfflineToken({
+          shop: v.shop, sessionToken: bearer!, apiKey: deps.config.apiKey, apiSecret: deps.config.apiSecret,
+          adminBaseUrl: deps.config.adminBaseUrl, fetch: deps.fetch,
+        });
+        await deps.writer.write((db) => storeOfflineToken(db, deps.keys, v.shop, t.accessToken, t.scope, deps.now().toISOString()));
+        req.log.info({ shop: v.shop }, 'installed: offline access token stored');
+      } catch (err) {
+        req.log.error({ shop: v.shop, err: (err as Error).message }, 'token exchange failed');
+        await reply.code(502).send(errorBody('internal', 'could not obtain an access token from Shopify'));
+      }
+    }
+  };
+}
+
+/** The shop a request may act on: its own for a session token, ?shop= for the operator. */
+export function shopFor(req: FastifyRequest, requested: unknown): { ok: true; shop: string | undefined } | { ok: false } {
+  const p = req.principal;
+  if (!p) return { ok: false };
+  if (p.kind === 'shop') {
+    if (requested !== undefined && requested !== p.shop) return { ok: false };
+    return { ok: true, shop: p.shop };
+  }
+  if (requested === undefined) return { ok: true, shop: undefined };
+  return isShopDomain(requested) ? { ok: true, shop: requested } : { ok: false };
+}

@@ -1,0 +1,43 @@
+// /api/v1 — the admin API (the operator's CLI and dashboard, and the admin UI extension).
+// Cross-origin: admin UI extensions call it from Shopify's admin with a Bearer ID token.
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { errorBody } from '../errors.ts';
+import { shopStatus } from '../store/status.ts';
+import { makeAuthenticate, shopFor } from './auth.ts';
+
+export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('Access-Control-Allow-Origin', '*');
+    reply.header('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+    reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+  app.options('/api/v1/*', async (_req, reply) => reply.code(204).send());
+
+  const authenticate = makeAuthenticate(deps);
+  app.register(async (secured) => {
+    secured.addHook('preHandler', authenticate);
+
+    secured.get('/api/v1/status', async (req, reply) => {
+      const s = shopFor(req, (req.query as { shop?: string }).shop);
+      if (!s.ok) return reply.code(403).send(errorBody('forbidden'));
+      return { shops: shopStatus(deps.db, s.shop) };
+    });
+
+    secured.post('/api/v1/session', async (req) => {
+      const p = req.principal!;
+      return p.kind === 'shop' ? { shop: p.shop, installed: true } : { operator: true };
+    });
+
+    secured.get('/api/v1/data-requests/:id', async (req, reply) => {
+      const s = shopFor(req, (req.query as { shop?: string }).shop);
+      if (!s.ok || !s.shop) return reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
+      const row = deps.db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(s.shop, (req.params as { id: string }).id) as
+        { export_json: string; created_at: string } | undefined;
+      if (!row) return reply.code(404).send(errorBody('not_found'));
+      return { created_at: row.created_at, data: JSON.parse(row.export_json) };
+    });
+  });
+}

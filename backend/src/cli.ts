@@ -1,0 +1,95 @@
+// The `shopml` command: one entry, one small module per command.
+import { parseArgs, str, UsageError } from './cli/args.ts';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'Run the backend (webhooks, Flow, app proxy, admin API, metrics).',
+    usage: 'shopml serve            (configuration from the environment; see README)',
+    run: async () => (await import('./main.ts')).serve(),
+  },
+  demo: {
+    summary: 'Run the whole loop offline: simulated store, backend, backfill, live orders.',
+    usage: 'shopml demo [--for SECONDS] [--seed N] [--port N] [--data FILE --format online-retail|csv]',
+    run: async (argv) => (await import('./demo/demo-command.ts')).runDemoCommand(argv),
+  },
+  import: {
+    summary: 'Import order lines from a CSV file (gzip accepted) into the store.',
+    usage: 'shopml import FILE --shop DOMAIN --format online-retail|csv [--map order=..,customer=..,time=..,product=..,quantity=..,price=..] [--currency X] [--json]',
+    run: async (argv) => (await import('./cli/import-command.ts')).runImportCommand(argv, process.env),
+  },
+  backfill: {
+    summary: "Backfill a shop's order history through an Admin API bulk export.",
+    usage: 'shopml backfill --shop DOMAIN [--json]',
+    run: async (argv) => (await import('./cli/backfill-command.ts')).runBackfillCommand(argv, process.env),
+  },
+  status: {
+    summary: 'Show per-shop counts: events, orders, lines, customers, products, quarantined.',
+    usage: 'shopml status [--shop DOMAIN] [--json]',
+    run: async (argv) => runStatus(argv),
+  },
+};
+
+async function runStatus(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { booleans: ['json'], strings: ['shop', 'db'] });
+  const { openDb } = await import('./store/db.ts');
+  const { shopStatus } = await import('./store/status.ts');
+  const { resolve } = await import('node:path');
+  const { existsSync } = await import('node:fs');
+  const path = resolve(str(p, 'db') ?? process.env.DATABASE_PATH ?? './data/shopml.db');
+  const shops = existsSync(path) ? shopStatus(openDb(path), str(p, 'shop')) : [];
+  if (p.options.json) {
+    console.log(JSON.stringify({ shops }));
+  } else if (shops.length === 0) {
+    console.log(`no shops in ${path}`);
+  } else {
+    for (const s of shops) {
+      console.log(`${s.shop}: ${s.events} events, ${s.orders} orders, ${s.order_lines} order lines, ${s.customers} customers, ${s.products} products, ${s.quarantined} quarantined`);
+    }
+  }
+  return 0;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'shopml — the MLOps loop for Shopify stores',
+    '',
+    'Usage: shopml <command> [options]   (shopml <command> --help for its options)',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`shopml: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${cmd.summary}\n\nUsage: ${cmd.usage}`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`shopml ${name}: ${err.message}\nUsage: ${cmd.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+}

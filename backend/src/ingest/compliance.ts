@@ -1,0 +1,113 @@
+// Mandatory compliance topics and the app lifecycle. Deletion is driven by the schema: every
+// table with a `shop` column holds shop data, every table with `customer_id`, `email_hash` or
+// `order_id` can hold data about a customer — so tables added by later migrations (per-customer
+// model outputs) are covered without touching this file.
+import type { Db } from '../store/db.ts';
+import type { Keys } from '../keys.ts';
+
+interface Columns { table: string; columns: Set<string> }
+
+const schemaCache = new WeakMap<Db, Columns[]>();
+
+function tables(db: Db): Columns[] {
+  let t = schemaCache.get(db);
+  if (!t) {
+    const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+    t = names.map((table) => ({
+      table,
+      columns: new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[])),
+    }));
+    schemaCache.set(db, t);
+  }
+  return t;
+}
+
+/** Tables never cleared by customer redaction: tombstones are how the redaction is remembered. */
+const KEEP_ON_CUSTOMER_REDACT = new Set(['tombstones']);
+/**
+ * Kept on shop/redact: keyed hashes only (no personal data), so a reinstall followed by a
+ * backfill or re-import cannot bring back a customer who asked to be forgotten.
+ */
+const KEEP_ON_SHOP_REDACT = new Set(['tombstones']);
+
+export interface CustomerRedaction {
+  customerId: string | null;
+  email: string | null;
+  ordersToRedact: string[];
+}
+
+export function redactCustomer(db: Db, keys: Keys, shop: string, r: CustomerRedaction, now: string): { rowsDeleted: number } {
+  const emailHash = r.email ? keys.emailHash(shop, r.email) : null;
+  const tomb = db.prepare('INSERT OR IGNORE INTO tombstones (shop, subject_hash, created_at) VALUES (?, ?, ?)');
+  if (r.customerId) tomb.run(shop, keys.subjectHash(shop, 'customer', r.customerId), now);
+  if (emailHash) tomb.run(shop, keys.subjectHash(shop, 'email', emailHash), now);
+  for (const o of r.ordersToRedact) tomb.run(shop, keys.subjectHash(shop, 'order', o), now);
+
+  // Orders of the customer (by id or email hash) join the explicit list, so their refunds and
+  // events (which may carry only the order id) go too.
+  const orderIds = new Set(r.ordersToRedact);
+  const byCustomer = db.prepare('SELECT order_id FROM orders WHERE shop = ? AND (customer_id = ? OR email_hash = ?)').pluck();
+  for (const o of byCustomer.all(shop, r.customerId, emailHash) as string[]) orderIds.add(o);
+
+  let rowsDeleted = 0;
+  for (const { table, columns } of tables(db)) {
+    if (!columns.has('shop') || KEEP_ON_CUSTOMER_REDACT.has(table)) continue;
+    if (r.customerId && columns.has('customer_id')) {
+      rowsDeleted += db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND customer_id = ?`).run(shop, r.customerId).changes;
+    }
+    if (emailHash && columns.has('email_hash')) {
+      rowsDeleted += db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND email_hash = ?`).run(shop, emailHash).changes;
+    }
+    if (orderIds.size > 0 && columns.has('order_id')) {
+      const del = db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND order_id = ?`);
+      for (const o of orderIds) rowsDeleted += del.run(shop, o).changes;
+    }
+  }
+  return { rowsDeleted };
+}
+
+export function redactShop(db: Db, shop: string): { rowsDeleted: number } {
+  let rowsDeleted = 0;
+  // Children first is not needed: order_lines cascade from orders, and the rest have no FKs.
+  for (const { table, columns } of tables(db)) {
+    if (!columns.has('shop') || KEEP_ON_SHOP_REDACT.has(table)) continue;
+    rowsDeleted += db.prepare(`DELETE FROM "${table}" WHERE shop = ?`).run(shop).changes;
+  }
+  return { rowsDeleted };
+}
+
+/** customers/data_request: everything shopml holds about the customer, as one JSON document. */
+export function exportCustomerData(db: Db, keys: Keys, shop: string, customerId: string | null, email: string | null, ordersRequested: string[]) {
+  const emailHash = email ? keys.emailHash(shop, email) : null;
+  const customer = customerId ? db.prepare('SELECT * FROM customers WHERE shop = ? AND customer_id = ?').get(shop, customerId) ?? null : null;
+  const orders = db.prepare(`SELECT * FROM orders WHERE shop = ? AND (customer_id = ? OR email_hash = ?) ORDER BY created_at`).all(shop, customerId, emailHash) as { order_id: string }[];
+  const known = new Set(orders.map((o) => o.order_id));
+  const getOrder = db.prepare('SELECT * FROM orders WHERE shop = ? AND order_id = ?');
+  for (const id of ordersRequested) if (!known.has(id)) {
+    const o = getOrder.get(shop, id) as { order_id: string } | undefined;
+    if (o) { orders.push(o); known.add(id); }
+  }
+  const lines = db.prepare('SELECT * FROM order_lines WHERE shop = ? AND order_id = ? ORDER BY line_id');
+  const outputs: Record<string, unknown[]> = {};
+  for (const { table, columns } of tables(db)) {
+    if (['orders', 'order_lines', 'customers', 'events', 'data_requests', 'tombstones'].includes(table)) continue;
+    if (customerId && columns.has('shop') && columns.has('customer_id')) {
+      const rows = db.prepare(`SELECT * FROM "${table}" WHERE shop = ? AND customer_id = ?`).all(shop, customerId);
+      if (rows.length) outputs[table] = rows;
+    }
+  }
+  return {
+    shop,
+    customer_id: customerId,
+    note: 'shopml stores no names, emails, phone numbers or addresses; the email is kept only as a keyed hash for guest matching.',
+    customer,
+    orders: orders.map((o) => ({ ...o, lines: lines.all(shop, o.order_id) })),
+    other: outputs,
+  };
+}
+
+export function markUninstalled(db: Db, shop: string, now: string): void {
+  db.prepare(`INSERT INTO shops (shop, installed_at, uninstalled_at, access_token_enc, updated_at) VALUES (?, ?, ?, NULL, ?)
+    ON CONFLICT (shop) DO UPDATE SET uninstalled_at = excluded.uninstalled_at, access_token_enc = NULL, updated_at = excluded.updated_at`)
+    .run(shop, now, now, now);
+}

@@ -1,0 +1,44 @@
+// POST /webhooks — every topic; the topic comes from X-Shopify-Topic. Verified before anything
+// is read; acknowledged only after the write committed (group commit, synchronous = FULL).
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { errorBody, RETRY_AFTER_SECONDS } from '../errors.ts';
+import { rawBodyOf, useRawBody } from '../http/raw-body.ts';
+import { StoreUnavailableError } from '../store/writer.ts';
+import { applyWebhook } from './webhooks.ts';
+
+export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
+
+export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  useRawBody(app);
+  app.post('/webhooks', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (req, reply) => {
+    const raw = rawBodyOf(req.body);
+    const headerTopic = String(req.headers['x-shopify-topic'] ?? 'unknown').slice(0, 64);
+    const v = await deps.verifier.webhook(raw, req.raw);
+    if (!v.ok) {
+      deps.metrics.webhooks.inc({ topic: headerTopic, outcome: 'rejected' });
+      req.log.warn({ reason: v.reason, topic: headerTopic }, 'webhook rejected');
+      return reply.code(401).send(errorBody('unauthorized', v.reason));
+    }
+    const delivery = {
+      shop: v.shop, topic: v.topic, webhookId: v.webhookId, triggeredAt: v.triggeredAt,
+      receivedAt: deps.now().toISOString(), rawBody: raw,
+    };
+    try {
+      const result = await deps.writer.write((db) => applyWebhook(db, deps.keys, delivery));
+      deps.metrics.webhooks.inc({ topic: v.topic, outcome: result.outcome === 'applied' ? 'accepted' : result.outcome });
+      if (result.outcome === 'quarantined') req.log.warn({ shop: v.shop, topic: v.topic, reason: result.reason }, 'webhook quarantined');
+      if (result.bulkOperationId) deps.onBulkFinished?.(v.shop, result.bulkOperationId);
+      // Quarantined deliveries are answered 200 as well: Shopify would otherwise retry a
+      // payload that will never validate for hours. The reason is kept with the row.
+      return reply.code(200).send({ ok: true, outcome: result.outcome });
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) {
+        deps.metrics.webhooks.inc({ topic: v.topic, outcome: 'unavailable' });
+        req.log.error({ code: err.code }, 'store unavailable, asking Shopify to retry');
+        return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send(errorBody('store_unavailable'));
+      }
+      throw err;
+    }
+  });
+}

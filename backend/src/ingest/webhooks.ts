@@ -1,0 +1,125 @@
+// What each verified webhook does to the store, as one synchronous unit run inside the group
+// writer's transaction: the event row, the projection change, or the quarantine row — all or
+// nothing.
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/db.ts';
+import type { Keys } from '../keys.ts';
+import type { IngestOutcome } from './types.ts';
+import { recordEvent } from './record.ts';
+import { DATA_TOPICS, normalizeWebhook, ValidationError } from './normalize-rest.ts';
+import { exportCustomerData, markUninstalled, redactCustomer, redactShop } from './compliance.ts';
+import { scrubPersonalData, scrubText } from './scrub.ts';
+
+export interface WebhookDelivery {
+  shop: string;
+  topic: string;
+  webhookId: string;
+  triggeredAt: string | null;
+  receivedAt: string;
+  rawBody: string;
+}
+
+export interface WebhookResult {
+  outcome: IngestOutcome;
+  reason?: string;
+  /** Set for bulk_operations/finish so the caller can wake a waiting export. */
+  bulkOperationId?: string;
+}
+
+export const COMPLIANCE_TOPICS = new Set(['customers/redact', 'customers/data_request', 'shop/redact']);
+export const LIFECYCLE_TOPICS = new Set(['app/uninstalled', 'bulk_operations/finish']);
+
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function quarantine(db: Db, d: WebhookDelivery, reason: string, payload: unknown): WebhookResult {
+  const kept = payload === undefined ? scrubText(d.rawBody) : JSON.stringify(scrubPersonalData(payload));
+  db.prepare(`INSERT OR IGNORE INTO quarantine (shop, topic, source_id, received_at, reason, payload) VALUES (?, ?, ?, ?, ?, ?)`)
+    .run(d.shop, d.topic, d.webhookId, d.receivedAt, reason, kept);
+  return { outcome: 'quarantined', reason };
+}
+
+function ensureShop(db: Db, shop: string, now: string): void {
+  db.prepare('INSERT OR IGNORE INTO shops (shop, installed_at, updated_at) VALUES (?, ?, ?)').run(shop, now, now);
+}
+
+function logOnly(db: Db, d: WebhookDelivery, payload: unknown): void {
+  db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, triggered_at, outcome, payload_sha256, payload)
+    VALUES (?, ?, 'webhook', ?, ?, ?, 'applied', ?, ?)`)
+    .run(d.shop, d.topic, d.webhookId, d.receivedAt, d.triggeredAt, sha256Hex(d.rawBody), JSON.stringify(payload));
+}
+
+const asIdList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String).filter((s) => /^\d+$/.test(s)) : []);
+const asId = (v: unknown): string | null => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? String(v) : null);
+
+export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookResult {
+  if (db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck().get(d.shop, d.webhookId)) return { outcome: 'duplicate' };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(d.rawBody);
+  } catch (err) {
+    return quarantine(db, d, `body is not valid JSON: ${(err as Error).message}`, undefined);
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return quarantine(db, d, 'body is not a JSON object', payload);
+  const body = payload as Record<string, unknown>;
+
+  if (DATA_TOPICS.has(d.topic)) {
+    let event;
+    try {
+      event = normalizeWebhook(d.topic, body, d.shop, keys, d.receivedAt);
+    } catch (err) {
+      if (err instanceof ValidationError) return quarantine(db, d, err.message, body);
+      throw err;
+    }
+    ensureShop(db, d.shop, d.receivedAt);
+    const outcome = recordEvent(db, keys, {
+      shop: d.shop, topic: d.topic, source: 'webhook', sourceId: d.webhookId, receivedAt: d.receivedAt,
+      triggeredAt: d.triggeredAt, payloadSha256: sha256Hex(d.rawBody), event,
+    });
+    return { outcome };
+  }
+
+  switch (d.topic) {
+    case 'customers/redact': {
+      const customer = (body.customer ?? {}) as Record<string, unknown>;
+      const customerId = asId(customer.id);
+      const email = typeof customer.email === 'string' && customer.email ? customer.email : null;
+      if (!customerId && !email && asIdList(body.orders_to_redact).length === 0) return quarantine(db, d, 'customers/redact names no customer id, email or order', body);
+      const r = redactCustomer(db, keys, d.shop, { customerId, email, ordersToRedact: asIdList(body.orders_to_redact) }, d.receivedAt);
+      // The log keeps that a redaction happened, never whom it was about.
+      logOnly(db, d, { rows_deleted: r.rowsDeleted, orders_to_redact: asIdList(body.orders_to_redact).length });
+      return { outcome: 'applied' };
+    }
+    case 'customers/data_request': {
+      const customer = (body.customer ?? {}) as Record<string, unknown>;
+      const requestId = asId((body.data_request as Record<string, unknown> | undefined)?.id) ?? d.webhookId;
+      const customerId = asId(customer.id);
+      const email = typeof customer.email === 'string' && customer.email ? customer.email : null;
+      const data = exportCustomerData(db, keys, d.shop, customerId, email, asIdList(body.orders_requested));
+      db.prepare(`INSERT OR REPLACE INTO data_requests (shop, request_id, customer_id, created_at, export_json) VALUES (?, ?, ?, ?, ?)`)
+        .run(d.shop, requestId, customerId, d.receivedAt, JSON.stringify(data));
+      logOnly(db, d, { data_request_id: requestId, orders: data.orders.length });
+      return { outcome: 'applied' };
+    }
+    case 'shop/redact': {
+      const r = redactShop(db, d.shop);
+      logOnly(db, d, { rows_deleted: r.rowsDeleted });
+      return { outcome: 'applied' };
+    }
+    case 'app/uninstalled':
+      markUninstalled(db, d.shop, d.receivedAt);
+      logOnly(db, d, {});
+      return { outcome: 'applied' };
+    case 'bulk_operations/finish': {
+      const id = typeof body.admin_graphql_api_id === 'string' ? body.admin_graphql_api_id : null;
+      if (!id) return quarantine(db, d, 'bulk_operations/finish without admin_graphql_api_id', body);
+      db.prepare(`UPDATE bulk_operations SET status = ?, finished_at = ?, error = ? WHERE shop = ? AND operation_id = ?`)
+        .run(String(body.status ?? 'completed').toUpperCase(), String(body.completed_at ?? d.receivedAt), body.error_code ? String(body.error_code) : null, d.shop, id);
+      logOnly(db, d, scrubPersonalData(body));
+      return { outcome: 'applied', bulkOperationId: id };
+    }
+    default:
+      return quarantine(db, d, `unsupported topic ${d.topic}`, body);
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrationFiles, openDb } from '../../backend/src/store/db.ts';
+import { createGroupWriter, StoreUnavailableError } from '../../backend/src/store/writer.ts';
+import { schemaDoc } from '../../scripts/schema-doc.ts';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'shopml-store-')), 'db.sqlite');
+
+describe('store', () => {
+  it('opens with WAL, foreign keys, FULL sync and every migration applied once', () => {
+    const path = tmp();
+    const db = openDb(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    const last = migrationFiles().at(-1)!.version;
+    expect(db.pragma('user_version', { simple: true })).toBe(last);
+    db.close();
+    const again = openDb(path); // re-opening applies nothing twice
+    expect(again.pragma('user_version', { simple: true })).toBe(last);
+    again.close();
+  });
+
+  it('docs/schema.md matches the migrations', () => {
+    expect(readFileSync(new URL('../../docs/schema.md', import.meta.url), 'utf8')).toBe(schemaDoc());
+  });
+});
+
+describe('group writer', () => {
+  it('commits the writes of one turn in one transaction and settles each after the commit', async () => {
+    const db = openDb(tmp());
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const w = createGroupWriter(db);
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run(`k${i}`).changes)));
+    expect(results.every((r) => r === 1)).toBe(true);
+    expect(w.stats.batches).toBe(1);
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(100);
+  });
+
+  it('rolls back a failing write alone; the others in its batch commit', async () => {
+    const db = openDb(tmp());
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const w = createGroupWriter(db);
+    const settled = await Promise.allSettled([
+      w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('a')),
+      w.write((d) => { d.prepare('INSERT INTO t VALUES (?)').run('b'); throw new Error('half a record'); }),
+      w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('c')),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(db.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'c']);
+  });
+
+  it('rejects the whole batch with StoreUnavailableError when the database is locked', async () => {
+    const path = tmp();
+    const db = openDb(path, { busyTimeoutMs: 10 });
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const other = openDb(path);
+    other.exec('BEGIN EXCLUSIVE');
+    const w = createGroupWriter(db);
+    await expect(w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('x'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    other.exec('ROLLBACK');
+    await w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('x'));
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
+  });
+});
