@@ -1,7 +1,7 @@
 // Everything keyed by SHOPML_SECRET_KEY: pseudonyms (per-shop keyed hashes of emails and
 // customer ids) and encryption of stored access tokens. Keys are derived per purpose with HKDF,
 // so one secret never serves two uses.
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 
 export interface Keys {
   /** Keyed hash of a normalized email, per shop (guest matching without storing the email). */
@@ -12,8 +12,9 @@ export interface Keys {
   decrypt(ciphertext: string): string;
 }
 
-function derive(secret: string, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('shopml'), Buffer.from(info), 32));
+function derive(secret: string, info: string): KeyObject {
+  // A KeyObject made once: passing raw bytes to createHmac would rebuild one on every call.
+  return createSecretKey(Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('shopml'), Buffer.from(info), 32)));
 }
 
 export function normalizeEmail(email: string): string {
@@ -24,7 +25,7 @@ export function createKeys(secret: string): Keys {
   const pseudonymKey = derive(secret, 'pseudonym-v1');
   const tombstoneKey = derive(secret, 'tombstone-v1');
   const tokenKey = derive(secret, 'token-encryption-v1');
-  const hmac = (key: Buffer, msg: string) => createHmac('sha256', key).update(msg).digest('base64url');
+  const hmac = (key: KeyObject, msg: string) => createHmac('sha256', key).update(msg).digest('base64url');
   return {
     emailHash: (shop, email) => hmac(pseudonymKey, `${shop}\u0000email\u0000${normalizeEmail(email)}`),
     subjectHash: (shop, kind, value) => hmac(tombstoneKey, `${shop}\u0000${kind}\u0000${value}`),

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { buildApp, loggerOptions, type AppDeps } from './app.ts';
 import { openDb } from './store/db.ts';
 import { createGroupWriter } from './store/writer.ts';
+import { startCheckpointer } from './store/checkpointer.ts';
 import { createKeys } from './keys.ts';
 import { createMetrics } from './metrics.ts';
 import { createShopifyApi, createVerifier } from './shopify/verify.ts';
@@ -45,6 +46,7 @@ export async function createDeps(config: Config, opts: RuntimeOptions = {}): Pro
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const deps = await createDeps(config, opts);
   const app = await buildApp(deps, { logger: opts.logger ? loggerOptions(config.logLevel) : false });
+  const checkpointer = startCheckpointer(deps.db, config.databasePath);
   const address = await app.listen({ port: config.port, host: config.host });
   let closed = false;
   return {
@@ -57,6 +59,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       deps.lifecycle.shuttingDown = true;
       await app.close(); // stops accepting, lets in-flight requests finish
       await deps.writer.drain();
+      await checkpointer.stop();
+      deps.db.pragma('wal_checkpoint(TRUNCATE)');
       deps.db.close();
     },
   };

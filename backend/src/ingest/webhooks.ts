@@ -33,28 +33,39 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
+
+function prepare(db: Db) {
+  return {
+    seen: db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck(),
+    quarantine: db.prepare(`INSERT OR IGNORE INTO quarantine (shop, topic, source_id, received_at, reason, payload) VALUES (?, ?, ?, ?, ?, ?)`),
+    ensureShop: db.prepare('INSERT OR IGNORE INTO shops (shop, installed_at, updated_at) VALUES (?, ?, ?)'),
+    logOnly: db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, triggered_at, outcome, payload_sha256, payload)
+      VALUES (?, ?, 'webhook', ?, ?, ?, 'applied', ?, ?)`),
+  };
+}
+
+function stmts(db: Db) {
+  let s = statements.get(db);
+  if (!s) statements.set(db, (s = prepare(db)));
+  return s;
+}
+
 function quarantine(db: Db, d: WebhookDelivery, reason: string, payload: unknown): WebhookResult {
   const kept = payload === undefined ? scrubText(d.rawBody) : JSON.stringify(scrubPersonalData(payload));
-  db.prepare(`INSERT OR IGNORE INTO quarantine (shop, topic, source_id, received_at, reason, payload) VALUES (?, ?, ?, ?, ?, ?)`)
-    .run(d.shop, d.topic, d.webhookId, d.receivedAt, reason, kept);
+  stmts(db).quarantine.run(d.shop, d.topic, d.webhookId, d.receivedAt, reason, kept);
   return { outcome: 'quarantined', reason };
 }
 
-function ensureShop(db: Db, shop: string, now: string): void {
-  db.prepare('INSERT OR IGNORE INTO shops (shop, installed_at, updated_at) VALUES (?, ?, ?)').run(shop, now, now);
-}
-
 function logOnly(db: Db, d: WebhookDelivery, payload: unknown): void {
-  db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, triggered_at, outcome, payload_sha256, payload)
-    VALUES (?, ?, 'webhook', ?, ?, ?, 'applied', ?, ?)`)
-    .run(d.shop, d.topic, d.webhookId, d.receivedAt, d.triggeredAt, sha256Hex(d.rawBody), JSON.stringify(payload));
+  stmts(db).logOnly.run(d.shop, d.topic, d.webhookId, d.receivedAt, d.triggeredAt, sha256Hex(d.rawBody), JSON.stringify(payload));
 }
 
 const asIdList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String).filter((s) => /^\d+$/.test(s)) : []);
 const asId = (v: unknown): string | null => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? String(v) : null);
 
 export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookResult {
-  if (db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck().get(d.shop, d.webhookId)) return { outcome: 'duplicate' };
+  if (stmts(db).seen.get(d.shop, d.webhookId)) return { outcome: 'duplicate' };
   let payload: unknown;
   try {
     payload = JSON.parse(d.rawBody);
@@ -72,7 +83,7 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
       if (err instanceof ValidationError) return quarantine(db, d, err.message, body);
       throw err;
     }
-    ensureShop(db, d.shop, d.receivedAt);
+    stmts(db).ensureShop.run(d.shop, d.receivedAt, d.receivedAt);
     const outcome = recordEvent(db, keys, {
       shop: d.shop, topic: d.topic, source: 'webhook', sourceId: d.webhookId, receivedAt: d.receivedAt,
       triggeredAt: d.triggeredAt, payloadSha256: sha256Hex(d.rawBody), event,

@@ -5,6 +5,7 @@
 import '@shopify/shopify-api/adapters/node';
 import { ApiVersion, LogSeverity, shopifyApi, type Shopify } from '@shopify/shopify-api';
 import type { IncomingMessage } from 'node:http';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
 
 export type Verified<T> = ({ ok: true } & T) | { ok: false; reason: string };
@@ -52,27 +53,51 @@ export function createShopifyApi(config: Pick<Config, 'apiKey' | 'apiSecret' | '
   });
 }
 
+const REQUIRED_WEBHOOK_HEADERS = ['x-shopify-hmac-sha256', 'x-shopify-topic', 'x-shopify-api-version', 'x-shopify-shop-domain', 'x-shopify-webhook-id'];
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+/**
+ * Webhook verification on the hot path: the same checks as the library's
+ * `shopify.webhooks.validate` (required headers, base64 HMAC-SHA256 of the raw body with the
+ * client secret, constant-time comparison), computed synchronously with node:crypto. The
+ * library's version goes through WebCrypto (an async key import and sign per request), which
+ * cost ~0.28 ms a delivery here — a third of the whole ingestion budget. A test checks that both
+ * agree on valid, forged, tampered and incomplete deliveries.
+ */
+export function createWebhookVerifier(apiSecret: string): (rawBody: string, req: IncomingMessage) => Verified<WebhookIdentity> {
+  const key = createSecretKey(Buffer.from(apiSecret, 'utf8'));
+  return (rawBody, req) => {
+    if (header(req, 'x-shopify-hmac-sha256') === undefined) return { ok: false, reason: 'missing_hmac' };
+    const missing = REQUIRED_WEBHOOK_HEADERS.filter((h) => header(req, h) === undefined);
+    if (missing.length > 0) return { ok: false, reason: `missing_headers: ${missing.join(', ')}` };
+    if (!rawBody) return { ok: false, reason: 'missing_body' };
+    const expected = createHmac('sha256', key).update(rawBody, 'utf8').digest();
+    const given = Buffer.from(header(req, 'x-shopify-hmac-sha256')!, 'base64');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid_hmac' };
+    const shop = header(req, 'x-shopify-shop-domain')!;
+    if (!isShopDomain(shop)) return { ok: false, reason: 'invalid_shop_domain' };
+    return {
+      ok: true,
+      topic: header(req, 'x-shopify-topic')!.toLowerCase(),
+      shop,
+      webhookId: header(req, 'x-shopify-webhook-id')!,
+      apiVersion: header(req, 'x-shopify-api-version')!,
+      triggeredAt: header(req, 'x-shopify-triggered-at') ?? null,
+      eventId: header(req, 'x-shopify-event-id') ?? null,
+    };
+  };
+}
+
 export function createVerifier(shopify: Shopify): Verifier {
+  const verifyWebhook = createWebhookVerifier(shopify.config.apiSecretKey);
   return {
     shopify,
     async webhook(rawBody, req) {
-      const v = await shopify.webhooks.validate({ rawBody, rawRequest: req });
-      if (!v.valid) {
-        const missing = 'missingHeaders' in v ? `: ${(v.missingHeaders as string[]).join(', ')}` : '';
-        return { ok: false, reason: `${v.reason}${missing}` };
-      }
-      if (v.webhookType !== 'webhooks') return { ok: false, reason: 'unsupported_webhook_type' };
-      if (!isShopDomain(v.domain)) return { ok: false, reason: 'invalid_shop_domain' };
-      return {
-        ok: true,
-        // The library upper-cases the topic for its registry; keep Shopify's own spelling.
-        topic: String(req.headers['x-shopify-topic']).trim().toLowerCase(),
-        shop: v.domain,
-        webhookId: v.webhookId,
-        apiVersion: v.apiVersion,
-        triggeredAt: v.triggeredAt ?? null,
-        eventId: v.eventId ?? null,
-      };
+      return verifyWebhook(rawBody, req);
     },
     async flow(rawBody, req) {
       const v = await shopify.flow.validate({ rawBody, rawRequest: req });

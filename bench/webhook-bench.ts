@@ -1,0 +1,73 @@
+// Signed webhook ingestion, 32 concurrent senders: shopml (verify + normalize + durable group
+// commit) beside a bare Fastify route, in the same run. Requests are built and signed before
+// timing; the servers run in a child process so the load generator does not share their core.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { generateStore } from '../simulator/store.ts';
+import { orderPayload } from '../simulator/rest-payloads.ts';
+import { webhookHeaders } from '../simulator/sign.ts';
+import { median, runLoad, type LoadRequest, type LoadResult } from './load.ts';
+import { BENCH_SECRET } from './webhook-constants.ts';
+
+export interface WebhookBenchResult {
+  concurrency: number;
+  requestsPerRun: number;
+  runs: number;
+  shopml: LoadResult[];
+  bare: LoadResult[];
+  median: { shopmlRps: number; bareRps: number; ratio: number; shopmlP50: number; shopmlP99: number; bareP99: number };
+  stored: number;
+}
+
+function buildRequests(n: number, salt: string): LoadRequest[] {
+  const store = generateStore({ seed: 7, customers: 300, products: 100, days: 120 });
+  const shop = store.shop;
+  const orders = store.orders;
+  return Array.from({ length: n }, (_, i) => {
+    const o = orders[i % orders.length]!;
+    const payload = orderPayload({ ...o, id: 10_000_000 + i }, store);
+    const body = JSON.stringify(payload);
+    return { method: 'POST', path: '/webhooks', body, headers: webhookHeaders({ secret: BENCH_SECRET, shop, topic: 'orders/create', rawBody: body, webhookId: `${salt}-${i}` }) };
+  });
+}
+
+export async function benchWebhooks(opts: { requests?: number; runs?: number; concurrency?: number } = {}): Promise<WebhookBenchResult> {
+  const n = opts.requests ?? 8000;
+  const runs = opts.runs ?? 3;
+  const concurrency = opts.concurrency ?? 32;
+  const child = spawn(process.execPath, [new URL('./webhook-server.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const urls = await new Promise<{ shopml: string; bare: string; db: string }>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (c) => reject(new Error(`benchmark server exited with ${c}`)));
+  });
+  const shopml: LoadResult[] = [];
+  const bare: LoadResult[] = [];
+  try {
+    // Warm both (JIT, connection pools), then alternate runs so drift affects both alike.
+    await runLoad(urls.bare, buildRequests(1000, 'warm-bare'), concurrency);
+    await runLoad(urls.shopml, buildRequests(1000, 'warm'), concurrency);
+    for (let r = 0; r < runs; r++) {
+      bare.push(await runLoad(urls.bare, buildRequests(n, `bare-${r}`), concurrency));
+      shopml.push(await runLoad(urls.shopml, buildRequests(n, `run-${r}`), concurrency));
+    }
+  } finally {
+    child.stdin!.end();
+    await new Promise((r) => child.once('exit', r));
+  }
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(urls.db, { readonly: true });
+  const stored = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+  db.close();
+  const m = (xs: LoadResult[], f: (x: LoadResult) => number) => median(xs.map(f));
+  return {
+    concurrency, requestsPerRun: n, runs, shopml, bare, stored,
+    median: {
+      shopmlRps: m(shopml, (x) => x.rps), bareRps: m(bare, (x) => x.rps), ratio: m(shopml, (x) => x.rps) / m(bare, (x) => x.rps),
+      shopmlP50: m(shopml, (x) => x.p50ms), shopmlP99: m(shopml, (x) => x.p99ms), bareP99: m(bare, (x) => x.p99ms),
+    },
+  };
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  console.log(JSON.stringify((await benchWebhooks()).median));
+}
