@@ -10,6 +10,7 @@ import { createKeys } from './keys.ts';
 import { createMetrics } from './metrics.ts';
 import { createShopifyApi, createVerifier } from './shopify/verify.ts';
 import { defaultFlowActions } from './flow/actions.ts';
+import { notifyBulkFinished } from './shopify/bulk-export.ts';
 
 export interface Runtime {
   app: FastifyInstance;
@@ -38,6 +39,7 @@ export async function createDeps(config: Config, opts: RuntimeOptions = {}): Pro
     now: opts.now ?? (() => new Date()),
     fetch: opts.fetch ?? globalThis.fetch,
     lifecycle: { shuttingDown: false },
+    onBulkFinished: (shop, id) => notifyBulkFinished(shop, id),
   };
   for (const a of defaultFlowActions()) deps.flowActions.set(a.handle, a);
   return deps;
