@@ -1,0 +1,55 @@
+// Install through token exchange against the simulated Shopify, the encrypted token at rest,
+// a backfill through the bulk export with it, and uninstall.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startAdminSimulator, type AdminSimulator } from '../../simulator/admin-server.ts';
+import { generateStore } from '../../simulator/store.ts';
+import { sessionToken, webhookHeaders } from '../../simulator/sign.ts';
+import { loadOfflineToken } from '../../backend/src/shopify/auth.ts';
+import { backfillShop } from '../../backend/src/ingest/backfill-shop.ts';
+import { startTestBackend, TEST_API_KEY, TEST_SECRET, type TestBackend } from '../helpers/backend.ts';
+
+const store = generateStore({ seed: 3, customers: 60, products: 25, days: 90 });
+const shop = store.shop;
+let sim: AdminSimulator;
+let be: TestBackend;
+
+beforeAll(async () => {
+  sim = await startAdminSimulator({ store, apiKey: TEST_API_KEY, apiSecret: TEST_SECRET, bulkDelayMs: 20 });
+  be = await startTestBackend({ SHOPIFY_ADMIN_BASE_URL: sim.baseUrlTemplate });
+});
+afterAll(async () => {
+  await be.stop();
+  await sim.close();
+});
+
+it('a forged session token installs nothing', async () => {
+  const forged = sessionToken({ apiKey: TEST_API_KEY, secret: 'someone-elses-secret-000', shop });
+  const res = await fetch(`${be.url}/api/v1/session`, { method: 'POST', headers: { Authorization: `Bearer ${forged}` } });
+  expect(res.status).toBe(401);
+  expect(loadOfflineToken(be.deps.db, be.deps.keys, shop)).toBeNull();
+});
+
+it('exchanges the first session token for an offline token, stored encrypted, usable for a backfill', async () => {
+  const res = await fetch(`${be.url}/api/v1/session`, { method: 'POST', headers: { Authorization: `Bearer ${sessionToken({ apiKey: TEST_API_KEY, secret: TEST_SECRET, shop })}` } });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ shop, installed: true });
+  const token = loadOfflineToken(be.deps.db, be.deps.keys, shop);
+  expect(token).toBeTruthy();
+  const stored = be.deps.db.prepare('SELECT access_token_enc FROM shops WHERE shop = ?').pluck().get(shop) as string;
+  expect(stored).not.toContain(token!);
+  expect(stored).toMatch(/^v1\./);
+
+  const counts = await backfillShop({ db: be.deps.db, keys: be.deps.keys, shop, adminBaseUrl: sim.baseUrlTemplate, pollIntervalMs: 20 });
+  expect(counts.orders).toBe(store.orders.length);
+  expect(be.deps.db.prepare('SELECT count(*) FROM orders WHERE shop = ?').pluck().get(shop)).toBe(store.orders.length);
+  // The simulator saw the stored token on its Admin API.
+  expect(sim.calls.filter((c) => c.shop === shop && c.outcome === 'ok').length).toBeGreaterThan(0);
+});
+
+it('app/uninstalled deletes the token', async () => {
+  const body = JSON.stringify({ id: 1, domain: shop });
+  const res = await fetch(`${be.url}/webhooks`, { method: 'POST', headers: webhookHeaders({ secret: TEST_SECRET, shop, topic: 'app/uninstalled', rawBody: body, webhookId: 'uninstall-1' }), body });
+  expect(res.status).toBe(200);
+  expect(loadOfflineToken(be.deps.db, be.deps.keys, shop)).toBeNull();
+  await expect(backfillShop({ db: be.deps.db, keys: be.deps.keys, shop, adminBaseUrl: sim.baseUrlTemplate })).rejects.toThrow(/no offline access token/);
+});
