@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanOrders, type CleanData, type SaleLine } from '../../backend/src/features/clean.ts';
+import { cleanOrders, isOrderLevelOnly, ORDER_LEVEL_PRODUCT, productSales, type CleanData, type SaleLine } from '../../backend/src/features/clean.ts';
 import { snapshotOf } from '../../backend/src/features/snapshot.ts';
 import { formatQualityReport, psi, runQualityGate } from '../../backend/src/quality/gate.ts';
 import type { NormalizedOrder } from '../../backend/src/ingest/types.ts';
@@ -99,5 +99,16 @@ describe('cleaning step', () => {
     expect(r.sales.map((s) => [s.orderId, s.productId, s.quantity])).toEqual([['1', 'P1', 2]]);
     expect(r.returns.map((x) => [x.orderId, x.productId, x.quantity])).toEqual([['C3', 'P1', 1]]);
     expect(r.stats.dropped).toMatchObject({ test_orders: 1, cancelled_orders: 1, adjustment_orders: 1, non_product_lines: 1, writeoff_lines: 1, reversed_pairs: 1, nonpositive_price: 1 });
+  });
+
+  it('keeps order-level data (no product on any line) as one purchase line for the customer models only', () => {
+    const r = cleanOrders([
+      order({ id: '10', lines: [line('a', null, 1, 42, 'non_product')] }),
+      order({ id: '11', lines: [line('a', 'P1', 1, 5), line('b', null, 1, 3, 'non_product')] }),
+    ]);
+    expect(r.sales.map((x) => [x.orderId, x.productId, x.price])).toEqual([['10', ORDER_LEVEL_PRODUCT, 42], ['11', 'P1', 5]]);
+    expect(productSales(r).sales.map((x) => x.orderId)).toEqual(['11']);
+    expect(isOrderLevelOnly(r)).toBe(false);
+    expect(isOrderLevelOnly(cleanOrders([order({ id: '12', lines: [line('a', null, 2, 10, 'non_product')] })]))).toBe(true);
   });
 });

@@ -15,7 +15,11 @@
 //     kept apart (returns rate feature), not subtracted from demand.
 //  4. sales lines with a price ≤ 0 (free samples, corrections) or a quantity ≤ 0 after refunds
 //     are dropped.
-//  5. exact duplicate lines are kept — the import keeps both scans as separate lines and they are
+//  5. an order none of whose lines names a product (order-level data: a CSV without a product
+//     column, or a Shopify order of custom items only) is still a purchase for the customer
+//     models: it is kept as one sales line of ORDER_LEVEL_PRODUCT, quantity 1, at its value.
+//     Product models never see these lines (productSales()).
+//  6. exact duplicate lines are kept — the import keeps both scans as separate lines and they are
 //     summed here as real units (the data set's convention: a second scan is a second unit).
 import type { NormalizedOrder } from '../ingest/types.ts';
 
@@ -65,6 +69,20 @@ export interface CleanData {
 
 export const REVERSAL_WINDOW_MS = 48 * 3600 * 1000;
 
+/** The product id of an order-level sales line (rule 5): never a product to recommend or forecast. */
+export const ORDER_LEVEL_PRODUCT = '__order__';
+
+/** Sales of real products only: what recommendation and demand models learn from. */
+export function productSales(data: CleanData): CleanData {
+  if (!data.sales.some((s) => s.productId === ORDER_LEVEL_PRODUCT)) return data;
+  return { ...data, sales: data.sales.filter((s) => s.productId !== ORDER_LEVEL_PRODUCT) };
+}
+
+/** True when no sales line names a product: only the customer models can learn from this data. */
+export function isOrderLevelOnly(data: CleanData): boolean {
+  return data.sales.length > 0 && data.sales.every((s) => s.productId === ORDER_LEVEL_PRODUCT);
+}
+
 export function cleanOrders(orders: Iterable<NormalizedOrder>): CleanData {
   const stats: CleaningStats = {
     orders_in: 0, lines_in: 0, sales_lines: 0, return_lines: 0,
@@ -82,6 +100,12 @@ export function cleanOrders(orders: Iterable<NormalizedOrder>): CleanData {
     if (o.kind === 'adjustment') { stats.dropped.adjustment_orders++; continue; }
     if (o.kind === 'order' && o.cancelledAt) { stats.dropped.cancelled_orders++; continue; }
     const time = Date.parse(o.createdAt);
+    if (o.kind === 'order' && o.lines.length > 0 && o.lines.every((l) => !l.productId)) {
+      const value = o.lines.reduce((a, l) => a + l.quantity * l.price, 0) || (o.totalPrice ?? 0);
+      if (value > 0) sales.push({ orderId: o.id, customerId: o.customerId, productId: ORDER_LEVEL_PRODUCT, title: null, time, quantity: 1, price: value, country: o.country });
+      else stats.dropped.nonpositive_price++;
+      continue;
+    }
     for (const l of o.lines) {
       if (l.lineKind === 'non_product') { stats.dropped.non_product_lines++; continue; }
       if (l.lineKind === 'writeoff') { stats.dropped.writeoff_lines++; continue; }
