@@ -28,6 +28,21 @@ const COMMANDS: Record<string, Command> = {
     usage: 'shopml backfill --shop DOMAIN [--json]',
     run: async (argv) => (await import('./cli/backfill-command.ts')).runBackfillCommand(argv, process.env),
   },
+  train: {
+    summary: 'Train models on stored orders: snapshot, data-quality gate, training, artifacts, run record.',
+    usage: 'shopml train [--shop DOMAIN] [--kind recommend|segment|churn|forecast|all] [--seed N] [--as-of ISO] [--json]',
+    run: async (argv) => (await import('./cli/train-command.ts')).runTrainCommand(argv, process.env),
+  },
+  eval: {
+    summary: 'Evaluate every model against honest baselines on a time split of a CSV file.',
+    usage: 'shopml eval (--data FILE --split-date YYYY-MM-DD | --train FILE --test FILE) [--format online-retail|csv] [--map ...] [--horizon-days N] [--seed N] [--json]',
+    run: async (argv) => (await import('./cli/eval-command.ts')).runEvalCommand(argv),
+  },
+  products: {
+    summary: 'Merchant product settings: supplier lead times for reorder suggestions.',
+    usage: 'shopml products set-lead-time --shop DOMAIN --product ID (--days N | --clear) [--json] | shopml products lead-times --shop DOMAIN [--json]',
+    run: async (argv) => (await import('./cli/products-command.ts')).runProductsCommand(argv, process.env),
+  },
   status: {
     summary: 'Show per-shop counts: events, orders, lines, customers, products, quarantined.',
     usage: 'shopml status [--shop DOMAIN] [--json]',

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { shopStatus } from '../store/status.ts';
+import { listLeadTimes, setLeadTime } from '../store/product-settings.ts';
 import { makeAuthenticate, shopFor } from './auth.ts';
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -29,6 +30,26 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     secured.post('/api/v1/session', async (req) => {
       const p = req.principal!;
       return p.kind === 'shop' ? { shop: p.shop, installed: true } : { operator: true };
+    });
+
+    secured.get('/api/v1/products/lead-times', async (req, reply) => {
+      const s = shopFor(req, (req.query as { shop?: string }).shop);
+      if (!s.ok || !s.shop) return reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
+      return { shop: s.shop, lead_times: listLeadTimes(deps.db, s.shop) };
+    });
+
+    secured.put('/api/v1/products/:id/lead-time', async (req, reply) => {
+      const s = shopFor(req, (req.query as { shop?: string }).shop);
+      if (!s.ok || !s.shop) return reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
+      const id = (req.params as { id: string }).id;
+      const days = (req.body as { lead_time_days?: unknown } | null)?.lead_time_days;
+      if (!/^[\w.-]{1,64}$/.test(id)) return reply.code(400).send(errorBody('bad_request', 'invalid product id'));
+      if (days !== null && !(typeof days === 'number' && Number.isFinite(days) && days > 0 && days <= 365)) {
+        return reply.code(400).send(errorBody('bad_request', 'lead_time_days must be a number of days from 0 to 365, or null'));
+      }
+      const shop = s.shop;
+      await deps.writer.write((db) => setLeadTime(db, shop, id, days as number | null, deps.now().toISOString()));
+      return { shop, product_id: id, lead_time_days: days };
     });
 
     secured.get('/api/v1/data-requests/:id', async (req, reply) => {
