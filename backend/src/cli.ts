@@ -43,6 +43,24 @@ const COMMANDS: Record<string, Command> = {
     usage: 'shopml products set-lead-time --shop DOMAIN --product ID (--days N | --clear) [--json] | shopml products lead-times --shop DOMAIN [--json]',
     run: async (argv) => (await import('./cli/products-command.ts')).runProductsCommand(argv, process.env),
   },
+  rebuild: {
+    summary: "Rebuild a shop's projections (orders, lines, customers, products, inventory) from its event log.",
+    usage: 'shopml rebuild --shop DOMAIN',
+    run: async (argv) => {
+      const p = parseArgs(argv, { strings: ['shop', 'db'] });
+      const shop = str(p, 'shop');
+      const { isShopDomain } = await import('./shopify/verify.ts');
+      if (!shop || !isShopDomain(shop)) throw new UsageError('--shop must be a *.myshopify.com domain');
+      const { openDb } = await import('./store/db.ts');
+      const { rebuildProjections } = await import('./ingest/rebuild.ts');
+      const { resolve } = await import('node:path');
+      const db = openDb(resolve(str(p, 'db') ?? process.env.DATABASE_PATH ?? './data/shopml.db'));
+      const r = rebuildProjections(db, shop);
+      db.close();
+      console.log(`${shop}: projections rebuilt from ${r.events} events`);
+      return 0;
+    },
+  },
   status: {
     summary: 'Show per-shop counts: events, orders, lines, customers, products, quarantined.',
     usage: 'shopml status [--shop DOMAIN] [--json]',

@@ -95,7 +95,8 @@ function applyOrder(db: Db, shop: string, order: NormalizedOrder): 'applied' | '
   return 'applied';
 }
 
-function apply(db: Db, shop: string, event: NormalizedEvent): 'applied' | 'stale' {
+/** The projection change of one event (no log write): used by recordEvent and by rebuild. */
+export function applyEvent(db: Db, shop: string, event: NormalizedEvent): 'applied' | 'stale' {
   const s = stmts(db);
   switch (event.type) {
     case 'order':
@@ -131,7 +132,7 @@ export function recordEvent(db: Db, keys: Keys, input: RecordInput): IngestOutco
   const s = stmts(db);
   if (s.eventExists.get(input.shop, input.sourceId)) return 'duplicate';
   if (input.event.type === 'order' && isTombstoned(db, keys, input.shop, input.event.order)) return 'suppressed';
-  const outcome = apply(db, input.shop, input.event);
+  const outcome = applyEvent(db, input.shop, input.event);
   s.insertEvent.run({
     shop: input.shop,
     topic: input.topic,
