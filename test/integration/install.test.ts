@@ -14,8 +14,12 @@ let sim: AdminSimulator;
 let be: TestBackend;
 
 beforeAll(async () => {
-  sim = await startAdminSimulator({ store, apiKey: TEST_API_KEY, apiSecret: TEST_SECRET, bulkDelayMs: 20 });
-  be = await startTestBackend({ SHOPIFY_ADMIN_BASE_URL: sim.baseUrlTemplate });
+  // The backend's port is needed before the simulator starts (it posts bulk_operations/finish
+  // there), and the simulator's URL before the backend starts: reserve the port first.
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((r) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
+  sim = await startAdminSimulator({ store, apiKey: TEST_API_KEY, apiSecret: TEST_SECRET, bulkDelayMs: 20, webhookTarget: { url: `http://127.0.0.1:${port}/webhooks` } });
+  be = await startTestBackend({ SHOPIFY_ADMIN_BASE_URL: sim.baseUrlTemplate, PORT: String(port) });
 });
 afterAll(async () => {
   await be.stop();
@@ -39,7 +43,13 @@ it('exchanges the first session token for an offline token, stored encrypted, us
   expect(stored).not.toContain(token!);
   expect(stored).toMatch(/^v1\./);
 
-  const counts = await backfillShop({ db: be.deps.db, keys: be.deps.keys, shop, adminBaseUrl: sim.baseUrlTemplate, pollIntervalMs: 20 });
+  // Polling every minute: finishing in seconds means the signed bulk_operations/finish webhook,
+  // received by POST /webhooks, woke the export.
+  const t0 = Date.now();
+  const counts = await backfillShop({ db: be.deps.db, keys: be.deps.keys, shop, adminBaseUrl: sim.baseUrlTemplate, pollIntervalMs: 60_000 });
+  expect(Date.now() - t0).toBeLessThan(20_000);
+  expect(be.deps.db.prepare(`SELECT count(*) FROM events WHERE shop = ? AND topic = 'bulk_operations/finish'`).pluck().get(shop)).toBe(1);
+  expect(be.deps.db.prepare(`SELECT status FROM bulk_operations WHERE shop = ?`).pluck().get(shop)).toBe('COMPLETED');
   expect(counts.orders).toBe(store.orders.length);
   expect(be.deps.db.prepare('SELECT count(*) FROM orders WHERE shop = ?').pluck().get(shop)).toBe(store.orders.length);
   // The simulator saw the stored token on its Admin API.
