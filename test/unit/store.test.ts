@@ -49,6 +49,7 @@ describe('group writer', () => {
       w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('c')),
     ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(w.stats.isolatedRetries).toBe(1);
     expect(db.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'c']);
   });
 

@@ -85,10 +85,11 @@ export function isTombstoned(db: Db, keys: Keys, shop: string, order: Pick<Norma
 
 function applyOrder(db: Db, shop: string, order: NormalizedOrder): 'applied' | 'stale' {
   const s = stmts(db);
-  if (isOlder(order.updatedAt, s.orderUpdatedAt.get(shop, order.id) as string | undefined)) return 'stale';
+  const stored = s.orderUpdatedAt.get(shop, order.id) as string | undefined;
+  if (isOlder(order.updatedAt, stored)) return 'stale';
   if (order.customerId) s.upsertCustomerFromOrder.run(shop, order.customerId, order.emailHash);
   s.upsertOrder.run({ shop, ...order, test: order.test ? 1 : 0 });
-  s.deleteLines.run(shop, order.id);
+  if (stored !== undefined) s.deleteLines.run(shop, order.id); // a new order has no lines to replace
   for (const l of order.lines) {
     s.insertLine.run(shop, order.id, l.id, l.productId, l.variantId, l.sku, l.title, l.quantity, l.price, l.refundedQuantity ?? 0, l.lineKind);
   }
