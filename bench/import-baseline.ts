@@ -10,11 +10,14 @@ export interface BaselineResult {
   rows: number;
   seconds: number;
   rowsPerSecond: number;
+  /** CPU time of the process (all threads) during the run: less sensitive to a busy machine. */
+  cpuSeconds: number;
 }
 
 export async function runImportBaseline(opts: { file: string; dbPath: string; batchRows?: number }): Promise<BaselineResult> {
   const batchRows = opts.batchRows ?? 10_000;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const db = new Database(opts.dbPath);
   try {
     db.pragma('journal_mode = WAL');
@@ -47,7 +50,8 @@ export async function runImportBaseline(opts: { file: string; dbPath: string; ba
       rows += pending.length;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { rows, seconds, rowsPerSecond: rows / seconds };
+    const cpu = process.cpuUsage(c0);
+    return { rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     db.close();
   }

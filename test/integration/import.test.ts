@@ -36,6 +36,7 @@ import { createKeys } from '../../backend/src/keys.ts';
 import { CsvStructureError } from '../../backend/src/ingest/csv.ts';
 import { importFile, type ImportSummary } from '../../backend/src/ingest/import.ts';
 import { runImportCommand } from '../../backend/src/cli/import-command.ts';
+import { redactCustomer } from '../../backend/src/ingest/compliance.ts';
 
 const FIXTURE = new URL('../fixtures/online-retail-quirks.csv', import.meta.url).pathname;
 const REAL = new URL('../../../shared/data/online-retail/online_retail_2010-12_2011-09.csv.gz', import.meta.url).pathname;
@@ -216,6 +217,17 @@ describe('import --format online-retail (quirks fixture)', () => {
     expect(db.prepare("SELECT count(*) FROM events WHERE customer_id = '17850'").pluck().get()).toBe(0);
     const again = await importFixture();
     expect(again).toMatchObject({ suppressed: 3, duplicates: 19, orders_new: 0 });
+  });
+
+  it('a customer redacted after the import stays away on re-import', async () => {
+    await importFixture();
+    db.transaction(() => redactCustomer(db, keys, SHOP, { customerId: '17850', email: null, ordersToRedact: [] }, new Date().toISOString()))();
+    expect(order('536365')).toBeUndefined();
+    const after = counts();
+    const s = await importFixture();
+    expect(s).toMatchObject({ suppressed: 3, duplicates: 19, orders_new: 0, lines_new: 0 });
+    expect(counts()).toEqual(after);
+    expect(order('536365')).toBeUndefined();
   });
 
   it('completes idempotently after a crash in the middle of the writes', async () => {

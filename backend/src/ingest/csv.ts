@@ -55,6 +55,7 @@ const AFTER_CR = 4; // a CR ended a record; swallow a following LF
 /** Synchronous core: feed decoded text chunks, collect records. Keeps its state across chunks. */
 export class CsvParser {
   private readonly delim: number;
+  private readonly delimChar: string;
   private readonly checkCount: boolean;
   private state = FIELD_START;
   /** Current physical line at the scan position. */
@@ -71,6 +72,7 @@ export class CsvParser {
     const d = opts.delimiter ?? ',';
     if (d.length !== 1 || d === '"' || d === '\n' || d === '\r') throw new Error(`invalid CSV delimiter ${JSON.stringify(d)}`);
     this.delim = d.charCodeAt(0);
+    this.delimChar = d;
     this.checkCount = opts.checkFieldCount ?? true;
   }
 
@@ -89,6 +91,11 @@ export class CsvParser {
     }
     const n = s.length;
     const delim = this.delim;
+    const delimChar = this.delimChar;
+    let nextDelim = -1;
+    let nextLf = -1;
+    let nextCr = -1;
+    let nextQuote = -1;
     let i = 0;
     let segStart = 0;
     let state = this.state;
@@ -127,13 +134,18 @@ export class CsvParser {
           break;
         }
         case UNQUOTED: {
-          let c = 0;
-          while (i < n) {
-            c = s.charCodeAt(i);
-            if (c === delim || c === LF || c === CR || c === QUOTE) break;
-            i++;
-          }
+          // The field ends at the nearest delimiter, line end or (stray) quote. indexOf scans
+          // natively; the next position of each is remembered until the scan passes it.
+          if (nextDelim < i) nextDelim = indexOrEnd(s, delimChar, i);
+          if (nextLf < i) nextLf = indexOrEnd(s, '\n', i);
+          if (nextCr < i) nextCr = indexOrEnd(s, '\r', i);
+          if (nextQuote < i) nextQuote = indexOrEnd(s, '"', i);
+          let end = nextDelim < nextLf ? nextDelim : nextLf;
+          if (nextCr < end) end = nextCr;
+          if (nextQuote < end) end = nextQuote;
+          i = end;
           if (i === n) break;
+          const c = s.charCodeAt(i);
           if (c === QUOTE) throw new CsvStructureError('stray quote inside an unquoted field (quote the whole field and double the quote)', this.lineNo);
           const v = s.slice(segStart, i);
           this.fields.push(this.partial === '' ? v : this.partial + v);
@@ -234,6 +246,11 @@ export class CsvParser {
     }
     out.push({ fields, line: this.recordLine });
   }
+}
+
+function indexOrEnd(s: string, ch: string, from: number): number {
+  const j = s.indexOf(ch, from);
+  return j === -1 ? s.length : j;
 }
 
 /** Parses a string completely (tests, small inputs). */

@@ -3,8 +3,8 @@
 // Two passes. Pass 1 parses and validates the whole file in memory and groups its rows into one
 // NormalizedOrder per order id; a structural error (broken quoting, truncated gzip, a header
 // without the needed columns) throws before anything is written. Pass 2 records every order
-// with recordEvent in chunked transactions (CHUNK_ORDERS orders each, yielding to the event
-// loop in between so a server sharing the database interleaves its writes). Each order's event
+// with recordEvent in chunked transactions (`chunkOrders`, default 2,000 orders each, the event
+// loop free in between, so a server sharing the database interleaves its writes). Each order's event
 // key is `import:<order id>:<hash of its canonical lines>`, so importing the same file again,
 // or again after a crash half-way through pass 2, writes only what is missing; an order whose
 // customer was redacted stays suppressed.
@@ -206,6 +206,8 @@ function hashAdd(str: string): void {
 function hashEnd(): string {
   const h1 = Math.imul(H1 ^ (H1 >>> 16), 2246822507) ^ Math.imul(H2 ^ (H2 >>> 13), 3266489909);
   const h2 = Math.imul(H2 ^ (H2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  H1 = h1;
+  H2 = h2;
   const x = HEX_CODES;
   return String.fromCharCode(
     x[(h2 >>> 12) & 15]!, x[(h2 >>> 8) & 15]!, x[(h2 >>> 4) & 15]!, x[h2 & 15]!,
@@ -236,6 +238,9 @@ interface Acc {
   country: string | null;
   createdAt: string;
   lines: NormalizedLine[];
+  /** Order-independent digest of the lines: sums (mod 2^32) of the two halves of their hashes. */
+  sum1: number;
+  sum2: number;
 }
 
 interface Columns {
@@ -395,7 +400,7 @@ export async function readOrders(source: ByteSource, opts: ReadOptions): Promise
         const country = c.country >= 0 ? f[c.country]!.trim() : '';
         acc = {
           id: orderId, customerRaw, customerId: cust.customerId, emailHash: cust.emailHash, country: country === '' ? null : country,
-          createdAt: time, lines: [],
+          createdAt: time, lines: [], sum1: 0, sum2: 0,
         };
         accs.set(orderId, acc);
       } else {
@@ -428,8 +433,11 @@ export async function readOrders(source: ByteSource, opts: ReadOptions): Promise
       hashAdd(rawQuantity);
       hashAdd(rawPrice);
       hashAdd(rawTime);
+      const id = hashEnd();
+      acc.sum1 = (acc.sum1 + H1) >>> 0;
+      acc.sum2 = (acc.sum2 + H2) >>> 0;
       acc.lines.push({
-        id: hashEnd(), productId: product, variantId: null, sku, title, quantity, price, lineKind: 'product',
+        id, productId: product, variantId: null, sku, title, quantity, price, lineKind: 'product',
       });
     }
   }
@@ -453,12 +461,10 @@ export async function readOrders(source: ByteSource, opts: ReadOptions): Promise
       l.lineKind = classifyLine({ stockCode: l.productId, quantity: l.quantity, price: l.price, customerId: who, orderKind: kind });
       total += l.quantity * l.price;
     }
-    // The order's canonical content: its order-level fields and its sorted line ids (content
-    // hash + occurrence), independent of row order.
-    const canonical = acc.lines.map((l) => l.id).sort();
+    // The order's canonical content: its order-level fields and the multiset of its line
+    // contents (count and sums of the line hashes), independent of row order.
     const sha = createHash('sha256')
-      .update(`${acc.id}\u001f${acc.customerId ?? ''}\u001f${acc.emailHash ?? ''}\u001f${acc.country ?? ''}\u001f${currency ?? ''}\u001f${hasPrice ? 1 : 0}\n`)
-      .update(canonical.join(','))
+      .update(`${acc.id}\u001f${acc.customerId ?? ''}\u001f${acc.emailHash ?? ''}\u001f${acc.country ?? ''}\u001f${currency ?? ''}\u001f${hasPrice ? 1 : 0}\u001f${acc.lines.length}\u001f${acc.sum1}\u001f${acc.sum2}`)
       .digest('hex');
     orders.push({
       sourceId: `import:${acc.id}:${sha.slice(0, 16)}`,
@@ -490,7 +496,35 @@ export interface WriteResult {
   linesNew: number;
 }
 
-/** Pass 2: records prepared orders in chunked transactions. Idempotent. */
+/**
+ * The same keys, with the tombstone hash of each customer computed once per import instead of
+ * once per order (an HMAC each; a wholesaler has hundreds of invoices). Same values.
+ */
+function memoizedKeys(keys: Keys): Keys {
+  const memo = new Map<string, string>();
+  return {
+    emailHash: (shop, email) => keys.emailHash(shop, email),
+    subjectHash(shop, kind, value) {
+      if (kind === 'order') return keys.subjectHash(shop, kind, value); // unique per order: no reuse
+      const k = `${shop}\u0000${kind}\u0000${value}`;
+      let h = memo.get(k);
+      if (h === undefined) {
+        if (memo.size >= 100_000) memo.clear();
+        h = keys.subjectHash(shop, kind, value);
+        memo.set(k, h);
+      }
+      return h;
+    },
+    encrypt: (plaintext) => keys.encrypt(plaintext),
+    decrypt: (ciphertext) => keys.decrypt(ciphertext),
+  };
+}
+
+/**
+ * Pass 2: records prepared orders in chunked transactions (BEGIN IMMEDIATE, `chunkOrders`
+ * orders each, the event loop free in between). Idempotent: re-running after a failure
+ * writes only the orders whose chunk did not commit.
+ */
 export async function writeOrders(
   db: Db, keys: Keys, shop: string, orders: PreparedOrder[],
   opts: { chunkOrders?: number; receivedAt?: string; onProgress?: (done: number, total: number) => void } = {},
@@ -498,11 +532,12 @@ export async function writeOrders(
   const chunk = Math.max(1, opts.chunkOrders ?? 2000);
   const receivedAt = opts.receivedAt ?? new Date().toISOString();
   const outcomes: Record<IngestOutcome, number> = { applied: 0, stale: 0, duplicate: 0, suppressed: 0, quarantined: 0 };
+  const k = memoizedKeys(keys);
   let linesNew = 0;
   const writeChunk = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const p = orders[i]!;
-      const outcome = recordEvent(db, keys, {
+      const outcome = recordEvent(db, k, {
         shop, topic: 'orders/import', source: 'import', sourceId: p.sourceId, receivedAt, payloadSha256: p.payloadSha256,
         event: { type: 'order', order: p.order },
       });
@@ -512,10 +547,10 @@ export async function writeOrders(
   });
   for (let from = 0; from < orders.length; from += chunk) {
     const to = Math.min(orders.length, from + chunk);
-    // IMMEDIATE: take the write lock up front instead of failing to upgrade a read lock.
     const before = { ...outcomes };
     const linesBefore = linesNew;
     try {
+      // IMMEDIATE: take the write lock up front instead of failing to upgrade a read lock.
       writeChunk.immediate(from, to);
     } catch (err) {
       // The chunk rolled back: its counts did not happen.
