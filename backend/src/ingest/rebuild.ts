@@ -1,8 +1,7 @@
 // The projections (orders, order lines, customers, products, variants, inventory, refunds) are
 // derived state: this rebuilds a shop's from its event log, replayed in arrival order.
 import type { Db } from '../store/db.ts';
-import type { NormalizedEvent } from './types.ts';
-import { applyEvent } from './record.ts';
+import { applyEvent, decodeEventPayload } from './record.ts';
 
 export const PROJECTION_TABLES = ['order_lines', 'orders', 'customers', 'variants', 'products', 'inventory', 'refunds'] as const;
 
@@ -17,7 +16,7 @@ export function rebuildProjections(db: Db, shop: string): { events: number } {
     for (let last = 0; ;) {
       const rows = page.all(shop, last) as { id: number; payload: string }[];
       if (rows.length === 0) break;
-      for (const r of rows) applyEvent(db, shop, JSON.parse(r.payload) as NormalizedEvent);
+      for (const r of rows) applyEvent(db, shop, decodeEventPayload(r.payload));
       events += rows.length;
       last = rows[rows.length - 1]!.id;
     }

@@ -69,7 +69,6 @@ CREATE TABLE order_lines (
   FOREIGN KEY (shop, order_id) REFERENCES orders (shop, order_id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX orders_shop_email ON orders (shop, email_hash) WHERE email_hash IS NOT NULL;
-CREATE INDEX order_lines_product ON order_lines (shop, product_id);
 
 CREATE TABLE customers (
   shop          TEXT NOT NULL,
