@@ -28,9 +28,7 @@ CREATE TABLE events (
   UNIQUE (shop, source_id)
 );
 CREATE INDEX events_shop_customer ON events (shop, customer_id) WHERE customer_id IS NOT NULL;
-CREATE INDEX events_shop_email ON events (shop, email_hash) WHERE email_hash IS NOT NULL;
 CREATE INDEX events_shop_order ON events (shop, order_id) WHERE order_id IS NOT NULL;
-CREATE INDEX events_shop_topic ON events (shop, topic, id);
 
 CREATE TABLE orders (
   shop              TEXT NOT NULL,
