@@ -8,7 +8,7 @@ import { cleanOrders } from '../features/clean.ts';
 import { latestOrderTime, loadOrders } from '../features/load.ts';
 import { FEATURE_CODE_VERSION, snapshotOf, type SnapshotId } from '../features/snapshot.ts';
 import { formatQualityReport, runQualityGate, type DataProfile, type QualityReport, type QualityThresholds } from '../quality/gate.ts';
-import { storeArtifact } from '../ml/artifact.ts';
+import { loadArtifact, storeArtifact } from '../ml/artifact.ts';
 import type { TrainJob, TrainMessage } from './train-job.ts';
 import type { ModelKind } from './types.ts';
 
@@ -52,6 +52,17 @@ function inventoryInputs(db: Db, shop: string) {
   const leadTimes = new Map<string, number>();
   for (const r of db.prepare('SELECT product_id AS p, lead_time_days AS d FROM product_settings WHERE shop = ? AND lead_time_days IS NOT NULL').all(shop) as { p: string; d: number }[]) leadTimes.set(r.p, r.d);
   return { stock, leadTimes };
+}
+
+/** The last successfully trained artifact of a kind (segment names stay stable across retrains). */
+function previousArtifact(db: Db, shop: string, kind: ModelKind, dir: string): unknown {
+  const sha = db.prepare(`SELECT artifact_sha256 FROM training_runs WHERE shop = ? AND kind = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`).pluck().get(shop, kind) as string | undefined;
+  if (!sha) return undefined;
+  try {
+    return loadArtifact<{ artifact: unknown }>(dir, sha).artifact;
+  } catch {
+    return undefined; // a missing or corrupt file: train from scratch rather than fail
+  }
 }
 
 function runWorker(job: TrainJob, onProgress: (f: number, m?: string) => void): Promise<Extract<TrainMessage, { type: 'done' }>> {
@@ -99,7 +110,7 @@ export async function trainShop(o: TrainShopOptions): Promise<TrainShopResult> {
   const { stock, leadTimes } = inventoryInputs(db, shop);
   let backendName: string | null = null;
   for (const kind of o.kinds) {
-    const params: Record<string, unknown> = kind === 'forecast' ? { stock, leadTimes } : {};
+    const params: Record<string, unknown> = kind === 'forecast' ? { stock, leadTimes } : kind === 'segment' ? { previous: previousArtifact(db, shop, 'segment', o.artifactsDir) } : {};
     const id = Number(insertRun.run(shop, kind, 'running', now().toISOString(), snapshot.id, o.seed, FEATURE_CODE_VERSION, '{}').lastInsertRowid);
     const t0 = performance.now();
     try {
