@@ -14,7 +14,8 @@ import { createKeys, type Keys } from '../backend/src/keys.ts';
 import { importFile, type ImportSummary } from '../backend/src/ingest/import.ts';
 import { runImportBaseline, type BaselineResult } from './import-baseline.ts';
 
-export const REAL_FILE = new URL('../../shared/data/online-retail/online_retail_2010-12_2011-09.csv.gz', import.meta.url).pathname;
+export { REAL_DATA_FILE as REAL_FILE } from '../test/helpers/real-data.ts';
+import { REAL_DATA_FILE as REAL_FILE } from '../test/helpers/real-data.ts';
 const SECRET = 'bench-secret-bench-secret-bench-secret';
 
 export interface ImportBenchResult {

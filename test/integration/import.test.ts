@@ -38,9 +38,10 @@ import { CsvStructureError } from '../../backend/src/ingest/csv.ts';
 import { importFile, type ImportSummary } from '../../backend/src/ingest/import.ts';
 import { runImportCommand } from '../../backend/src/cli/import-command.ts';
 import { redactCustomer } from '../../backend/src/ingest/compliance.ts';
+import { REAL_DATA_FILE } from '../helpers/real-data.ts';
 
 const FIXTURE = new URL('../fixtures/online-retail-quirks.csv', import.meta.url).pathname;
-const REAL = new URL('../../../shared/data/online-retail/online_retail_2010-12_2011-09.csv.gz', import.meta.url).pathname;
+const REAL = REAL_DATA_FILE;
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const SHOP = 'quirks.myshopify.com';
 const keys = createKeys(SECRET);

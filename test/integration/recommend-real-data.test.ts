@@ -6,8 +6,9 @@ import type { CleanData } from '../../backend/src/features/clean.ts';
 import { readCleanData, splitAt } from '../../backend/src/features/from-file.ts';
 import { tensorBackend } from '../../backend/src/ml/tensor-backend.ts';
 import { evaluateRecommend, trainRecommend, type RecommendEvaluation } from '../../backend/src/models/recommend/index.ts';
+import { REAL_DATA_FILE } from '../helpers/real-data.ts';
 
-const FILE = '/work/shared/data/online-retail/online_retail_2010-12_2011-09.csv.gz';
+const FILE = REAL_DATA_FILE;
 const SPLIT = Date.parse('2011-07-01T00:00:00Z');
 
 describe.skipIf(!existsSync(FILE))('recommendations on the Online Retail data', () => {

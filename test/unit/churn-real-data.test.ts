@@ -1,4 +1,4 @@
-// Goal checks on the real Online Retail file (skipped when /work/shared is absent): churn,
+// Goal checks on the real Online Retail file (skipped when ../shared is absent): churn,
 // value and segments on the 2011-07-01 split with a 13-week horizon, and training speed on the
 // full file. Missed goals are written as `it.fails` with the measured gap (docs/models/churn.md)
 // so the suite stays green and flags the day a change reaches them.
@@ -12,8 +12,9 @@ import { evaluateChurn, evaluateValue, type ChurnEvaluation, type ValueEvaluatio
 import { trainChurn } from '../../backend/src/models/churn/train.ts';
 import { evaluateSegment, type SegmentEvaluation } from '../../backend/src/models/segment/evaluate.ts';
 import { trainSegment } from '../../backend/src/models/segment/train.ts';
+import { REAL_DATA_FILE } from '../helpers/real-data.ts';
 
-const FILE = '/work/shared/data/online-retail/online_retail_2010-12_2011-09.csv.gz';
+const FILE = REAL_DATA_FILE;
 const SPLIT = Date.parse('2011-07-01T00:00:00Z');
 
 describe.skipIf(!existsSync(FILE))('real data: Online Retail, split 2011-07-01, 13-week horizon', () => {

@@ -8,6 +8,7 @@ import { productFeatures } from '../../backend/src/features/products.ts';
 import { tensorBackend, type TensorBackend } from '../../backend/src/ml/tensor-backend.ts';
 import { evaluateForecast, evaluateForecastDetailed, predictGlobal, trainForecast, trainGlobalModel, DEFAULT_GLOBAL_CONFIG } from '../../backend/src/models/forecast/index.ts';
 import { generateStore } from '../../simulator/store.ts';
+import { REAL_DATA_FILE } from '../helpers/real-data.ts';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
@@ -188,7 +189,7 @@ describe('evaluateForecast', () => {
   });
 });
 
-const REAL = '/work/shared/data/online-retail/online_retail_2010-12_2011-09.csv.gz';
+const REAL = REAL_DATA_FILE;
 describe.skipIf(!existsSync(REAL))('real data (Online Retail, split 2011-07-01)', () => {
   it('reproduces the reference naive/SES figures; the chosen strategy beats SES; full-file training time', async () => {
     const { readCleanData, splitAt } = await import('../../backend/src/features/from-file.ts');
