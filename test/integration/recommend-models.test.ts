@@ -2,7 +2,7 @@
 // the evaluation's choices depend on the training data only.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CleanData, SaleLine } from '../../backend/src/features/clean.ts';
+import type { CleanData } from '../../backend/src/features/clean.ts';
 import { splitAt } from '../../backend/src/features/from-file.ts';
 import { tensorBackend, type TensorBackend } from '../../backend/src/ml/tensor-backend.ts';
 import {
@@ -11,28 +11,10 @@ import {
 } from '../../backend/src/models/recommend/index.ts';
 import { generateStore } from '../../simulator/store.ts';
 import type { SimStore } from '../../simulator/types.ts';
+import { simCleanData } from '../helpers/sim-data.ts';
 
 const DAY = 86_400_000;
 
-/** SimStore.orders → cleaned sales lines (paid, non-test, not cancelled, product lines, refunds netted). */
-function simSales(store: SimStore): CleanData {
-  const sales: SaleLine[] = [];
-  for (const o of store.orders) {
-    if (o.test || o.cancelledAt) continue;
-    const refunded = new Map<number, number>();
-    for (const r of o.refunds ?? []) for (const l of r.lines) refunded.set(l.lineId, (refunded.get(l.lineId) ?? 0) + l.quantity);
-    for (const l of o.lines) {
-      const quantity = l.quantity - (refunded.get(l.id) ?? 0);
-      if (l.productId === null || quantity <= 0 || Number(l.price) <= 0) continue;
-      sales.push({
-        orderId: String(o.id), customerId: o.customerId === null ? null : String(o.customerId), productId: String(l.productId),
-        title: l.title, time: Date.parse(o.createdAt), quantity, price: Number(l.price), country: null,
-      });
-    }
-  }
-  sales.sort((a, b) => a.time - b.time || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
-  return { sales, returns: [], stats: {} as CleanData['stats'] };
-}
 
 let backend: TensorBackend;
 let store: SimStore;
@@ -41,7 +23,7 @@ let asOf: number;
 beforeAll(async () => {
   backend = await tensorBackend();
   store = generateStore({ seed: 'recommend-tests', customers: 300, days: 240 });
-  data = simSales(store);
+  data = simCleanData(store);
   asOf = data.sales[data.sales.length - 1]!.time;
 });
 
@@ -176,7 +158,7 @@ describe('evaluateRecommend', () => {
     expect(r2.models).not.toEqual(r1.models);
 
     // A test period from a different store entirely: still the same choices.
-    const other = simSales(generateStore({ seed: 'other-store', customers: 200, days: 240 }));
+    const other = simCleanData(generateStore({ seed: 'other-store', customers: 200, days: 240 }));
     const r3 = await evaluateRecommend(train, { ...test, sales: other.sales.filter((s) => s.time >= split) }, ectx);
     expect(r3.chosen).toBe(r1.chosen);
     expect(r3.settings).toEqual(r1.settings);

@@ -1,37 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CleanData, ReturnLine, SaleLine } from '../../backend/src/features/clean.ts';
 import { DAY_MS } from '../../backend/src/features/customers.ts';
 import { splitAt } from '../../backend/src/features/from-file.ts';
 import { tensorBackend, type TensorBackend } from '../../backend/src/ml/tensor-backend.ts';
 import { evaluateValue } from '../../backend/src/models/churn/evaluate.ts';
 import { scoreChurn, trainChurn, VALUE_MODELS } from '../../backend/src/models/churn/train.ts';
 import { generateStore } from '../../simulator/store.ts';
-import type { SimStore } from '../../simulator/types.ts';
+import { simCleanData } from '../helpers/sim-data.ts';
 
-/** A simulated store's orders as clean sales (cancelled and test orders dropped, refunds as returns). */
-function storeData(s: SimStore): CleanData {
-  const sales: SaleLine[] = [], returns: ReturnLine[] = [];
-  for (const o of s.orders) {
-    if (o.test || o.cancelledAt) continue;
-    const customerId = o.customerId === null ? null : String(o.customerId);
-    const refunded = new Map<number, number>();
-    for (const r of o.refunds ?? []) for (const rl of r.lines) {
-      const line = o.lines.find((l) => l.id === rl.lineId);
-      refunded.set(rl.lineId, (refunded.get(rl.lineId) ?? 0) + rl.quantity);
-      if (line?.productId != null) returns.push({ orderId: `R${r.id}`, customerId, productId: String(line.productId), time: Date.parse(r.createdAt), quantity: rl.quantity, price: Number(line.price) });
-    }
-    for (const l of o.lines) {
-      const quantity = l.quantity - (refunded.get(l.id) ?? 0);
-      if (l.productId === null || quantity <= 0 || Number(l.price) <= 0) continue;
-      sales.push({ orderId: String(o.id), customerId, productId: String(l.productId), title: l.title, time: Date.parse(o.createdAt), quantity, price: Number(l.price), country: null });
-    }
-  }
-  sales.sort((a, b) => a.time - b.time);
-  return { sales, returns, stats: {} as CleanData['stats'] };
-}
 
 const store = generateStore({ seed: 'value-test', customers: 400, days: 365 });
-const data = storeData(store);
+const data = simCleanData(store);
 const asOf = Date.parse(store.asOf!);
 const split = asOf - 91 * DAY_MS;
 const { train, test } = splitAt(data, split);

@@ -10,8 +10,8 @@ export interface Prng {
   below(n: number): number;
   /** Standard normal (Box–Muller). */
   normal(): number;
-  /** Fisher–Yates shuffle, in place. */
-  shuffle<T>(items: T[]): T[];
+  /** Fisher–Yates shuffle, in place (arrays and typed arrays). */
+  shuffle<A extends { length: number; [i: number]: unknown }>(items: A): A;
   /** A permutation of 0..n-1. */
   permutation(n: number): Int32Array;
   /** n distinct indices of 0..total-1 (all of them, permuted, when n ≥ total). */
@@ -61,7 +61,7 @@ export function createPrng(seed: number | string): Prng {
       spare = r * Math.sin(2 * Math.PI * v);
       return r * Math.cos(2 * Math.PI * v);
     },
-    shuffle<T>(items: T[]): T[] {
+    shuffle<A extends { length: number; [i: number]: unknown }>(items: A): A {
       for (let i = items.length - 1; i > 0; i--) {
         const j = Math.floor(raw() * (i + 1));
         const t = items[i]!; items[i] = items[j]!; items[j] = t;

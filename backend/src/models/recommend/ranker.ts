@@ -13,7 +13,7 @@
 import type { Tf } from '../../ml/tensor-backend.ts';
 import { easeScores2, type EaseModel } from './ease.ts';
 import { knnScores, type Neighbours } from './knn.ts';
-import { createPrng } from './prng.ts';
+import { createPrng } from '../../ml/prng.ts';
 import { DAY_MS, type CutoffState } from './state.ts';
 
 export const RANKER_FEATURES = [
@@ -305,7 +305,7 @@ export async function trainRanker(tf: Tf, cfg: RankerConfig, rows: CandidateRows
   const order = Int32Array.from(groups);
   const bsz = cfg.batchCustomers;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-    prng.shuffleInPlace(order);
+    prng.shuffle(order);
     const batches: Int32Array[] = [];
     for (let p0 = 0; p0 < order.length; p0 += 8 * bsz) {
       const pool = Array.from(order.subarray(p0, Math.min(order.length, p0 + 8 * bsz))).sort((a, b) => len(a) - len(b) || a - b);

@@ -1,0 +1,14 @@
+// A simulated store's order history as cleaned sales, through the real path: Shopify's webhook
+// JSON (simulator) → normalizeOrder → the one cleaning step. Model tests learn from exactly what
+// production would store and clean.
+import { cleanOrders, type CleanData } from '../../backend/src/features/clean.ts';
+import { normalizeOrder } from '../../backend/src/ingest/normalize-rest.ts';
+import { createKeys } from '../../backend/src/keys.ts';
+import { orderPayload } from '../../simulator/rest-payloads.ts';
+import type { SimStore } from '../../simulator/types.ts';
+
+const keys = createKeys('test-helper-sim-data-key-0123456789');
+
+export function simCleanData(store: SimStore): CleanData {
+  return cleanOrders(store.orders.map((o) => normalizeOrder(orderPayload(o, store), store.shop, keys)));
+}
