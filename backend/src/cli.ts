@@ -30,8 +30,13 @@ const COMMANDS: Record<string, Command> = {
   },
   train: {
     summary: 'Train models on stored orders: snapshot, data-quality gate, training, artifacts, run record.',
-    usage: 'shopml train [--shop DOMAIN] [--kind recommend|segment|churn|forecast|all] [--seed N] [--as-of ISO] [--json]',
+    usage: 'shopml train [--shop DOMAIN] [--kind recommend|segment|churn|forecast|all] [--seed N] [--as-of ISO] [--thresholds FILE.json] [--json]   (thresholds also from SHOPML_QUALITY_THRESHOLDS)',
     run: async (argv) => (await import('./cli/train-command.ts')).runTrainCommand(argv, process.env),
+  },
+  quality: {
+    summary: "Show the data-quality gate's latest report for each shop (what blocked or passed training).",
+    usage: 'shopml quality [--shop DOMAIN] [--json]',
+    run: async (argv) => (await import('./cli/quality-command.ts')).runQualityCommand(argv, process.env),
   },
   eval: {
     summary: 'Evaluate every model against honest baselines on a time split of a CSV file.',

@@ -30,8 +30,9 @@ describe('shopml CLI', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['configuration error: SHOPML_SECRET_KEY is required but not set']);
   });
 
+  const dir = mkdtempSync(join(tmpdir(), 'shopml-demo-'));
+
   it('demo --for runs the loop offline and prints one JSON line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shopml-demo-'));
     const r = shopml(['demo', '--for', '2', '--dir', dir, '--rate', '10'], {}, 120_000);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -48,5 +49,27 @@ describe('shopml CLI', () => {
     const s = JSON.parse(status.stdout);
     expect(s.shops[0]).toMatchObject({ shop: 'demo-shop.myshopify.com', orders: out.status.orders });
     expect(Object.keys(s.shops[0]).sort()).toEqual(['customers', 'events', 'order_lines', 'orders', 'products', 'quarantined', 'shop']);
+  }, 130_000);
+
+  it('train runs the quality gate with configurable thresholds; quality shows the stored report', () => {
+    const db = join(dir, 'shopml.db');
+    const artifacts = join(dir, 'artifacts');
+    const blocked = shopml(['train', '--db', db, '--artifacts', artifacts, '--kind', 'segment', '--json'], { SHOPML_QUALITY_THRESHOLDS: JSON.stringify({ minSalesLines: 1e9 }) });
+    expect(blocked.status).toBe(1);
+    expect(JSON.parse(blocked.stdout).shops[0].runs[0]).toMatchObject({ kind: 'segment', status: 'blocked' });
+    const report = JSON.parse(shopml(['quality', '--db', db, '--json']).stdout).reports[0];
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c: { name: string }) => c.name === 'volume')).toMatchObject({ ok: false, threshold: 1e9 });
+
+    const bad = shopml(['train', '--db', db, '--kind', 'segment'], { SHOPML_QUALITY_THRESHOLDS: '{"maxPsi": "high"}' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/SHOPML_QUALITY_THRESHOLDS: threshold "maxPsi" must be a non-negative number/);
+
+    const ok = shopml(['train', '--db', db, '--artifacts', artifacts, '--kind', 'segment', '--json'], {}, 120_000);
+    expect(ok.status, ok.stderr).toBe(0);
+    const run = JSON.parse(ok.stdout).shops[0].runs[0];
+    expect(run).toMatchObject({ kind: 'segment', status: 'succeeded' });
+    expect(run.version).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(shopml(['quality', '--db', db, '--json']).stdout).reports[0].ok).toBe(true);
   }, 130_000);
 });

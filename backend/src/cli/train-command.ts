@@ -2,14 +2,15 @@
 import { resolve } from 'node:path';
 import { openDb } from '../store/db.ts';
 import { isShopDomain } from '../shopify/verify.ts';
-import { formatQualityReport } from '../quality/gate.ts';
+import { formatQualityReport, parseThresholds, type QualityThresholds } from '../quality/gate.ts';
+import { readFileSync } from 'node:fs';
 import { MODEL_KINDS, trainShop } from '../models/train-pipeline.ts';
 import type { ModelKind } from '../models/types.ts';
 import { parseArgs, str, UsageError } from './args.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 export async function runTrainCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const p = parseArgs(argv, { booleans: ['json'], strings: ['shop', 'kind', 'seed', 'as-of', 'db', 'artifacts'] });
+  const p = parseArgs(argv, { booleans: ['json'], strings: ['shop', 'kind', 'seed', 'as-of', 'db', 'artifacts', 'thresholds'] });
   const kindArg = str(p, 'kind') ?? 'all';
   if (kindArg !== 'all' && !MODEL_KINDS.includes(kindArg as ModelKind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')} or all`);
   const kinds = kindArg === 'all' ? MODEL_KINDS : [kindArg as ModelKind];
@@ -17,6 +18,15 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
   if (!/^\d+$/.test(seedArg)) throw new UsageError('--seed must be a whole number');
   const asOf = str(p, 'as-of');
   if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) throw new UsageError('--as-of must be an ISO date or timestamp');
+  let thresholds: QualityThresholds | undefined;
+  try {
+    const file = str(p, 'thresholds');
+    if (file) thresholds = parseThresholds(readFileSync(resolve(file), 'utf8'), file);
+    else if (env.SHOPML_QUALITY_THRESHOLDS) thresholds = parseThresholds(env.SHOPML_QUALITY_THRESHOLDS, 'SHOPML_QUALITY_THRESHOLDS');
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    return 2;
+  }
   const db = openDb(resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db'));
   try {
     let shops = (db.prepare('SELECT DISTINCT shop FROM orders ORDER BY shop').pluck().all() as string[]);
@@ -38,7 +48,7 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
     for (const shop of shops) {
       const bars = new Map<ModelKind, Progress>();
       const r = await trainShop({
-        db, shop, kinds, seed: Number(seedArg), asOf: asOf ? new Date(asOf).toISOString() : undefined,
+        db, shop, kinds, seed: Number(seedArg), thresholds, asOf: asOf ? new Date(asOf).toISOString() : undefined,
         artifactsDir: resolve(str(p, 'artifacts') ?? env.ARTIFACTS_DIR ?? './data/artifacts'),
         onProgress: p.options.json ? undefined : (kind, f) => {
           let bar = bars.get(kind);

@@ -152,3 +152,24 @@ export function formatQualityReport(r: QualityReport): string {
   for (const c of r.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(34)} ${c.detail}${c.ok ? '' : ` (threshold ${Number(c.threshold.toFixed(4))})`}`);
   return lines.join('\n');
 }
+
+/**
+ * Thresholds from JSON (a file's text, or SHOPML_QUALITY_THRESHOLDS): any subset of the keys of
+ * DEFAULT_THRESHOLDS; an unknown key or a non-number is an error naming it.
+ */
+export function parseThresholds(json: string, source: string): QualityThresholds {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${source}: expected a JSON object of thresholds`);
+  const out: QualityThresholds = { ...DEFAULT_THRESHOLDS };
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (!(k in DEFAULT_THRESHOLDS)) throw new Error(`${source}: unknown threshold "${k}" (known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')})`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw new Error(`${source}: threshold "${k}" must be a non-negative number`);
+    (out as unknown as Record<string, number>)[k] = x;
+  }
+  return out;
+}
