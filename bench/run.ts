@@ -6,6 +6,7 @@ import os from 'node:os';
 import { benchWebhooks } from './webhook-bench.ts';
 import { benchImport, REAL_FILE } from './import-bench.ts';
 import { benchTrain } from './train-bench.ts';
+import { benchServe } from './serve-bench.ts';
 
 interface Section {
   name: string;
@@ -84,6 +85,49 @@ const SECTIONS: Section[] = [
         `| load + clean + snapshot + quality gate | ${r.prepareSeconds.toFixed(1)} |`,
         ...r.kinds.map((k) => `| ${k.kind} | ${k.seconds.toFixed(1)} |`),
         `| **total** | **${r.totalSeconds.toFixed(1)}** (goal ≤ 60: ${r.totalSeconds <= 60 ? 'met' : '**not met**'}) |`,
+        '',
+      ].join('\n');
+    },
+  },
+  {
+    name: 'serve',
+    async run() {
+      const r = await benchServe();
+      const m = r.http.median;
+      const ok = (b: boolean) => (b ? 'met' : '**not met**');
+      const us = (x: number) => `${fmt(x, 1)} µs`;
+      return [
+        '## Storefront serving',
+        '',
+        `A simulated shop of ${fmt(r.store.products)} products, ${fmt(r.store.customers)} customers and ${fmt(r.store.orders)} orders (stored through the real`,
+        `recording path, with inventory levels); \`recommend\` trained by \`trainShop\` (${fmt(r.store.trainSeconds, 0)} s): an artifact of`,
+        `**${fmt(r.store.artifactProducts)} products**, champion by the registry's gate; a challenger and a live experiment (5% holdout, 5% challenger),`,
+        'so every request is assigned an arm and first views log exposures. Requests: 40% product pages, 20% carts of 3 products,',
+        '25% logged-in customers (personal lists), 15% anonymous pages without a product; top 10.',
+        '',
+        '**In-process lookup** (`recommend(shopState, request)`: arm, pins and exclusions, related / personal / popular list,',
+        `stock filter, signed rec_id, product objects), ${fmt(r.lookup.calls)} calls after warm-up:`,
+        '',
+        '| requests | p50 | p99 |',
+        '| --- | ---: | ---: |',
+        ...r.lookup.kinds.map((k) => `| ${k.kind} | ${us(k.p50us)} | ${us(k.p99us)} |`),
+        `| **all** | **${us(r.lookup.p50us)}** | **${us(r.lookup.p99us)}** |`,
+        `| all, through \`serve.recommend\` (+ the freshness read, error handling; no list cache) | ${us(r.lookupWithChecks.p50us)} | ${us(r.lookupWithChecks.p99us)} |`,
+        '',
+        `Goal p99 ≤ 200 µs for top 10 from a ~4,000-product artifact: ${ok(r.lookup.p99us <= 200)}.`,
+        '',
+        `**\`GET /proxy/recommendations\` over HTTP**: ${r.http.concurrency} concurrent clients over keep-alive connections, ${fmt(r.http.requestsPerRun)} requests`,
+        `per run, each signed as Shopify's app proxy signs it; ${r.http.runs} runs each, alternating; medians. shopml verifies the signature and`,
+        'timestamp, assigns the arm, looks up, serialises and answers; exposures are written in batches. The bare route is a Fastify',
+        `route answering a fixed body of the same size (${fmt(r.http.bodyBytes)} bytes). Both servers run in one child process; the load`,
+        'generator runs in the parent.',
+        '',
+        '| | req/s | p50 ms | p99 ms |',
+        '| --- | ---: | ---: | ---: |',
+        `| bare Fastify route | ${fmt(m.bareRps)} | ${fmt(r.http.bare.map((x) => x.p50ms).sort((a, b) => a - b)[r.http.runs >> 1]!, 1)} | ${fmt(m.bareP99, 1)} |`,
+        `| shopml \`GET /proxy/recommendations\` | ${fmt(m.shopmlRps)} | ${fmt(m.shopmlP50, 1)} | ${fmt(m.shopmlP99, 1)} |`,
+        '',
+        `Ratio shopml / bare: **${m.ratio.toFixed(2)}** (goal ≥ 0.6: ${ok(m.ratio >= 0.6)}); p99 ${fmt(m.shopmlP99, 1)} ms (goal ≤ 10 ms: ${ok(m.shopmlP99 <= 10)}).`,
         '',
       ].join('\n');
     },

@@ -1,6 +1,9 @@
-// Signed webhook ingestion, 32 concurrent senders: shopml (verify + normalize + durable group
-// commit) beside a bare Fastify route, in the same run. Requests are built and signed before
-// timing; the servers run in a child process so the load generator does not share their core.
+// Signed webhook ingestion, 32 concurrent senders: shopml (verify on the main thread; parse,
+// normalize and durable group commit in the webhook writer thread) beside a bare Fastify route,
+// in the same run. Requests are built and signed before timing; the servers run in a child
+// process so the load generator does not share their event loop. `--main-writer` adds a third
+// server, shopml with webhook writes on the main connection's group writer (no writer thread),
+// measured in the same alternation.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { generateStore } from '../simulator/store.ts';
@@ -15,8 +18,14 @@ export interface WebhookBenchResult {
   runs: number;
   shopml: LoadResult[];
   bare: LoadResult[];
-  median: { shopmlRps: number; bareRps: number; ratio: number; shopmlP50: number; shopmlP99: number; bareP99: number };
+  /** Only with mainWriter: shopml without the writer thread. */
+  mainWriter?: LoadResult[];
+  median: {
+    shopmlRps: number; bareRps: number; ratio: number; shopmlP50: number; shopmlP99: number; bareP99: number;
+    mainWriterRps?: number; mainWriterRatio?: number; mainWriterP50?: number; mainWriterP99?: number;
+  };
   stored: number;
+  storedMainWriter?: number;
 }
 
 function buildRequests(n: number, salt: string): LoadRequest[] {
@@ -31,43 +40,56 @@ function buildRequests(n: number, salt: string): LoadRequest[] {
   });
 }
 
-export async function benchWebhooks(opts: { requests?: number; runs?: number; concurrency?: number } = {}): Promise<WebhookBenchResult> {
+export async function benchWebhooks(opts: { requests?: number; runs?: number; concurrency?: number; mainWriter?: boolean } = {}): Promise<WebhookBenchResult> {
   const n = opts.requests ?? 8000;
   const runs = opts.runs ?? 3;
   const concurrency = opts.concurrency ?? 32;
-  const child = spawn(process.execPath, [new URL('./webhook-server.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls = await new Promise<{ shopml: string; bare: string; db: string }>((resolve, reject) => {
+  const args = [new URL('./webhook-server.ts', import.meta.url).pathname, ...(opts.mainWriter ? ['--main-writer'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const urls = await new Promise<{ shopml: string; bare: string; db: string; mainWriter?: string; mainWriterDb?: string }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
     child.once('exit', (c) => reject(new Error(`benchmark server exited with ${c}`)));
   });
   const shopml: LoadResult[] = [];
   const bare: LoadResult[] = [];
+  const mainWriter: LoadResult[] = [];
   try {
-    // Warm both (JIT, connection pools), then alternate runs so drift affects both alike.
+    // Warm all (JIT, connection pools), then alternate runs so drift affects all alike.
     await runLoad(urls.bare, buildRequests(1000, 'warm-bare'), concurrency);
     await runLoad(urls.shopml, buildRequests(1000, 'warm'), concurrency);
+    if (urls.mainWriter) await runLoad(urls.mainWriter, buildRequests(1000, 'warm'), concurrency);
     for (let r = 0; r < runs; r++) {
       bare.push(await runLoad(urls.bare, buildRequests(n, `bare-${r}`), concurrency));
       shopml.push(await runLoad(urls.shopml, buildRequests(n, `run-${r}`), concurrency));
+      if (urls.mainWriter) mainWriter.push(await runLoad(urls.mainWriter, buildRequests(n, `run-${r}`), concurrency));
     }
   } finally {
     child.stdin!.end();
     await new Promise((r) => child.once('exit', r));
   }
   const Database = (await import('better-sqlite3')).default;
-  const db = new Database(urls.db, { readonly: true });
-  const stored = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
-  db.close();
+  const count = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    const c = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    db.close();
+    return c;
+  };
   const m = (xs: LoadResult[], f: (x: LoadResult) => number) => median(xs.map(f));
   return {
-    concurrency, requestsPerRun: n, runs, shopml, bare, stored,
+    concurrency, requestsPerRun: n, runs, shopml, bare, stored: count(urls.db),
+    ...(urls.mainWriterDb ? { mainWriter, storedMainWriter: count(urls.mainWriterDb) } : {}),
     median: {
       shopmlRps: m(shopml, (x) => x.rps), bareRps: m(bare, (x) => x.rps), ratio: m(shopml, (x) => x.rps) / m(bare, (x) => x.rps),
       shopmlP50: m(shopml, (x) => x.p50ms), shopmlP99: m(shopml, (x) => x.p99ms), bareP99: m(bare, (x) => x.p99ms),
+      ...(urls.mainWriter ? {
+        mainWriterRps: m(mainWriter, (x) => x.rps), mainWriterRatio: m(mainWriter, (x) => x.rps) / m(bare, (x) => x.rps),
+        mainWriterP50: m(mainWriter, (x) => x.p50ms), mainWriterP99: m(mainWriter, (x) => x.p99ms),
+      } : {}),
     },
   };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
-  console.log(JSON.stringify((await benchWebhooks()).median));
+  const r = await benchWebhooks({ mainWriter: process.argv.includes('--main-writer') });
+  console.log(JSON.stringify({ ...r.median, stored: r.stored, ...(r.storedMainWriter !== undefined ? { storedMainWriter: r.storedMainWriter } : {}) }));
 }

@@ -14,6 +14,7 @@ import { webhookRoutes } from './ingest/webhook-route.ts';
 import { flowRoutes } from './flow/routes.ts';
 import { proxyRoutes } from './serve/proxy-routes.ts';
 import { apiRoutes } from './api/routes.ts';
+import { registryRoutes } from './api/registry-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -66,5 +67,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyServerOpti
   await app.register(flowRoutes, deps);
   await app.register(proxyRoutes, deps);
   await app.register(apiRoutes, deps);
+  await app.register(registryRoutes, deps);
   return app;
 }

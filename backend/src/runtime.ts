@@ -6,6 +6,7 @@ import { buildApp, loggerOptions, type AppDeps } from './app.ts';
 import { openDb } from './store/db.ts';
 import { createGroupWriter } from './store/writer.ts';
 import { startCheckpointer } from './store/checkpointer.ts';
+import { attachWebhookWriter, startWebhookWriter } from './ingest/webhook-writer.ts';
 import { createKeys } from './keys.ts';
 import { createMetrics } from './metrics.ts';
 import { createShopifyApi, createVerifier } from './shopify/verify.ts';
@@ -24,6 +25,12 @@ export interface RuntimeOptions {
   now?: () => Date;
   fetch?: typeof globalThis.fetch;
   defaultMetrics?: boolean;
+  /**
+   * Webhook writes in their own thread and connection (default). false: on the main
+   * connection's group writer, as every other write (a benchmark baseline; also the only
+   * option for an in-memory database, which a second connection cannot open).
+   */
+  webhookWriterThread?: boolean;
 }
 
 export async function createDeps(config: Config, opts: RuntimeOptions = {}): Promise<AppDeps> {
@@ -47,9 +54,27 @@ export async function createDeps(config: Config, opts: RuntimeOptions = {}): Pro
 
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const deps = await createDeps(config, opts);
-  const app = await buildApp(deps, { logger: opts.logger ? loggerOptions(config.logLevel) : false });
-  const checkpointer = startCheckpointer(deps.db, config.databasePath);
-  const address = await app.listen({ port: config.port, host: config.host });
+  const webhookWriter = (opts.webhookWriterThread ?? true) && config.databasePath !== ':memory:'
+    ? startWebhookWriter({ path: config.databasePath, secretKey: config.secretKey, busyTimeoutMs: config.busyTimeoutMs })
+    : null;
+  if (webhookWriter) {
+    try {
+      await webhookWriter.ready; // the thread opened the database: fail here, not on the first webhook
+    } catch (err) {
+      deps.db.close();
+      throw err;
+    }
+    attachWebhookWriter(deps, webhookWriter);
+  }
+  const { app, checkpointer, address } = await (async () => {
+    const app = await buildApp(deps, { logger: opts.logger ? loggerOptions(config.logLevel) : false });
+    const checkpointer = startCheckpointer(deps.db, config.databasePath);
+    const address = await app.listen({ port: config.port, host: config.host });
+    return { app, checkpointer, address };
+  })().catch(async (err: unknown) => {
+    await webhookWriter?.stop();
+    throw err;
+  });
   let closed = false;
   return {
     app,
@@ -59,7 +84,18 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       if (closed) return;
       closed = true;
       deps.lifecycle.shuttingDown = true;
-      await app.close(); // stops accepting, lets in-flight requests finish
+      // Stops accepting and lets in-flight requests finish. Node closes the keep-alive
+      // connections that are idle when close() starts; one whose response goes out later (a
+      // webhook answered after its commit) would hold close() open until keepAliveTimeout, so
+      // sweep idle connections until it returns.
+      const closing = app.close();
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 20);
+      try {
+        await closing;
+      } finally {
+        clearInterval(sweep);
+      }
+      await webhookWriter?.stop(); // every delivery handed to the thread is answered first
       await deps.writer.drain();
       await checkpointer.stop();
       deps.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -80,8 +80,150 @@ function parse<T>(schema: z.ZodType<T>, payload: unknown, what: string): T {
   throw new ValidationError(`invalid ${what}: ${issues.join('; ')}`);
 }
 
-export function normalizeOrder(payload: unknown, shop: string, keys: Keys): NormalizedOrder {
-  const o = parse(order, payload, 'order');
+/** The fields of an orders/* body that normalizeOrder reads, as the `order` schema outputs them. */
+interface OrderInput {
+  id: string;
+  name: string | null;
+  email: string | null;
+  created_at: string;
+  updated_at: string;
+  cancelled_at: string | null;
+  currency: string | null;
+  total_price: number | null;
+  financial_status: string | null;
+  source_name: string | null;
+  test: boolean;
+  customer: { id: string; email: string | null } | null;
+  billing_address?: { country_code: string | null } | null;
+  shipping_address?: { country_code: string | null } | null;
+  line_items: { id: string; product_id: string | null; variant_id: string | null; sku: string | null; title: string | null; quantity: number; price: number; gift_card?: boolean }[];
+  refunds: { refund_line_items: { line_item_id: string; quantity: number }[] }[];
+}
+
+// The hot path: orders/create and orders/updated are most of the webhook traffic, and the zod
+// schema costs ~45 µs on a typical 8 KB order (as much as JSON.parse). fastOrder checks the
+// same rules by hand and returns exactly what the schema would — but only when every rule
+// holds: on anything it is not sure of it returns undefined and the schema decides, so a
+// quarantined order keeps zod's message and paths. A test compares both on many payloads.
+// Each helper returns FAIL when its rule does not hold.
+const FAIL = Symbol('fail');
+type Fail = typeof FAIL;
+const DIGITS = /^\d+$/;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const fId = (v: unknown): string | Fail =>
+  typeof v === 'number' ? (Number.isSafeInteger(v) && v >= 0 ? String(v) : FAIL) : typeof v === 'string' && DIGITS.test(v) ? v : FAIL;
+const fOptionalId = (v: unknown): string | null | Fail => (v === undefined || v === null ? null : fId(v));
+const fTimestamp = (v: unknown): string | Fail => {
+  if (typeof v !== 'string') return FAIL;
+  const t = Date.parse(v); // new Date(v) parses exactly as Date.parse: parse once
+  return Number.isNaN(t) ? FAIL : new Date(t).toISOString();
+};
+const fOptionalTimestamp = (v: unknown): string | null | Fail => (v === undefined || v === null ? null : fTimestamp(v));
+const fMoney = (v: unknown): number | Fail =>
+  typeof v === 'string' ? (DECIMAL.test(v) ? Number(v) : FAIL) : typeof v === 'number' && Number.isFinite(v) ? v : FAIL;
+const fOptionalText = (v: unknown): string | null | Fail => (v === undefined || v === null ? null : typeof v === 'string' ? v : FAIL);
+const fCount = (v: unknown): number | Fail => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : FAIL);
+const fAddress = (v: unknown): { country_code: string | null } | null | undefined | Fail => {
+  if (v === undefined || v === null) return v;
+  if (!isRecord(v)) return FAIL;
+  const c = fOptionalText(v.country_code);
+  return c === FAIL ? FAIL : { country_code: c };
+};
+
+type LineInput = OrderInput['line_items'][number];
+function fLine(v: unknown): LineInput | Fail {
+  if (!isRecord(v)) return FAIL;
+  const id = fId(v.id);
+  const productId = fOptionalId(v.product_id);
+  const variantId = fOptionalId(v.variant_id);
+  const sku = fOptionalText(v.sku);
+  const title = fOptionalText(v.title);
+  const quantity = fCount(v.quantity);
+  const price = fMoney(v.price);
+  const gift = v.gift_card;
+  if (id === FAIL || productId === FAIL || variantId === FAIL || sku === FAIL || title === FAIL || quantity === FAIL || price === FAIL) return FAIL;
+  if (gift !== undefined && typeof gift !== 'boolean') return FAIL;
+  return { id, product_id: productId, variant_id: variantId, sku, title, quantity, price, gift_card: gift };
+}
+
+type RefundInput = OrderInput['refunds'][number];
+function fRefund(v: unknown): RefundInput | Fail {
+  // The order schema validates each refund in full (id, order_id, created_at) though only the
+  // lines are used: the same checks here, or a refund the schema rejects would slip through.
+  if (!isRecord(v) || fId(v.id) === FAIL || fId(v.order_id) === FAIL || fTimestamp(v.created_at) === FAIL) return FAIL;
+  const raw = v.refund_line_items;
+  if (raw === undefined) return { refund_line_items: [] };
+  if (!Array.isArray(raw)) return FAIL;
+  const lines: RefundInput['refund_line_items'] = [];
+  for (const l of raw) {
+    if (!isRecord(l)) return FAIL;
+    const lineItemId = fId(l.line_item_id);
+    const quantity = fCount(l.quantity);
+    if (lineItemId === FAIL || quantity === FAIL) return FAIL;
+    lines.push({ line_item_id: lineItemId, quantity });
+  }
+  return { refund_line_items: lines };
+}
+
+/** What `order.safeParse(payload).data` would hold, or undefined to let the schema decide. */
+export function fastOrder(payload: unknown): OrderInput | undefined {
+  if (!isRecord(payload)) return undefined;
+  const p = payload;
+  const id = fId(p.id);
+  const name = fOptionalText(p.name);
+  const email = fOptionalText(p.email);
+  const createdAt = fTimestamp(p.created_at);
+  const updatedAt = fTimestamp(p.updated_at);
+  const cancelledAt = fOptionalTimestamp(p.cancelled_at);
+  const currency = fOptionalText(p.currency);
+  const totalPrice = p.total_price === undefined || p.total_price === null ? null : fMoney(p.total_price);
+  const financialStatus = fOptionalText(p.financial_status);
+  const sourceName = fOptionalText(p.source_name);
+  const billing = fAddress(p.billing_address);
+  const shipping = fAddress(p.shipping_address);
+  if (id === FAIL || name === FAIL || email === FAIL || createdAt === FAIL || updatedAt === FAIL || cancelledAt === FAIL || currency === FAIL
+    || totalPrice === FAIL || financialStatus === FAIL || sourceName === FAIL || billing === FAIL || shipping === FAIL) return undefined;
+  if (p.test !== undefined && typeof p.test !== 'boolean') return undefined;
+  let customer: OrderInput['customer'] = null;
+  if (p.customer !== undefined && p.customer !== null) {
+    if (!isRecord(p.customer)) return undefined;
+    const cid = fId(p.customer.id);
+    const cemail = fOptionalText(p.customer.email);
+    if (cid === FAIL || cemail === FAIL) return undefined;
+    customer = { id: cid, email: cemail };
+  }
+  if (!Array.isArray(p.line_items)) return undefined;
+  const lines: LineInput[] = [];
+  for (const l of p.line_items) {
+    const line = fLine(l);
+    if (line === FAIL) return undefined;
+    lines.push(line);
+  }
+  const refunds: RefundInput[] = [];
+  if (p.refunds !== undefined) {
+    if (!Array.isArray(p.refunds)) return undefined;
+    for (const r of p.refunds) {
+      const refund = fRefund(r);
+      if (refund === FAIL) return undefined;
+      refunds.push(refund);
+    }
+  }
+  return {
+    id, name, email, created_at: createdAt, updated_at: updatedAt, cancelled_at: cancelledAt, currency, total_price: totalPrice,
+    financial_status: financialStatus, source_name: sourceName, test: (p.test as boolean | undefined) ?? false, customer,
+    billing_address: billing, shipping_address: shipping, line_items: lines, refunds,
+  };
+}
+
+/** The order schema alone, without the hand-written path (for the test that compares them). */
+export function parseOrderWithSchema(payload: unknown): OrderInput {
+  return parse(order, payload, 'order');
+}
+
+export function normalizeOrder(payload: unknown, shop: string, keys: Keys, opts: { schemaOnly?: boolean } = {}): NormalizedOrder {
+  const o: OrderInput = (opts.schemaOnly ? undefined : fastOrder(payload)) ?? parseOrderWithSchema(payload);
   const refunded = new Map<string, number>();
   for (const r of o.refunds) for (const l of r.refund_line_items) refunded.set(l.line_item_id, (refunded.get(l.line_item_id) ?? 0) + l.quantity);
   const email = o.customer?.email ?? o.email;

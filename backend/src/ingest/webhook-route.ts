@@ -1,11 +1,14 @@
 // POST /webhooks — every topic; the topic comes from X-Shopify-Topic. Verified before anything
-// is read; acknowledged only after the write committed (group commit, synchronous = FULL).
+// is read; acknowledged only after the write committed (group commit, synchronous = FULL) —
+// in the webhook writer thread when the runtime started one (webhook-writer.ts), otherwise on
+// the main connection's group writer. Both run the same applyWebhook.
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { errorBody, RETRY_AFTER_SECONDS } from '../errors.ts';
 import { rawBodyOf, useRawBody } from '../http/raw-body.ts';
 import { StoreUnavailableError } from '../store/writer.ts';
-import { applyWebhook } from './webhooks.ts';
+import { applyWebhook, type WebhookResult } from './webhooks.ts';
+import { webhookWriterOf } from './webhook-writer.ts';
 
 export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -25,7 +28,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       receivedAt: deps.now().toISOString(), rawBody: raw,
     };
     try {
-      const result = await deps.writer.write((db) => applyWebhook(db, deps.keys, delivery));
+      const thread = webhookWriterOf(deps);
+      const result: WebhookResult = thread ? await thread.write(delivery) : await deps.writer.write((db) => applyWebhook(db, deps.keys, delivery));
       deps.metrics.webhooks.inc({ topic: v.topic, outcome: result.outcome === 'applied' ? 'accepted' : result.outcome });
       if (result.outcome === 'quarantined') req.log.warn({ shop: v.shop, topic: v.topic, reason: result.reason }, 'webhook quarantined');
       if (result.bulkOperationId) deps.onBulkFinished?.(v.shop, result.bulkOperationId);
@@ -35,7 +39,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         deps.metrics.webhooks.inc({ topic: v.topic, outcome: 'unavailable' });
-        req.log.error({ code: err.code }, 'store unavailable, asking Shopify to retry');
+        req.log.error({ code: err.code, cause: (err.cause as { message?: string } | undefined)?.message }, 'store unavailable, asking Shopify to retry');
         return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send(errorBody('store_unavailable'));
       }
       throw err;

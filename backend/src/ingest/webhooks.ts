@@ -9,6 +9,7 @@ import { recordEvent } from './record.ts';
 import { DATA_TOPICS, normalizeWebhook, ValidationError } from './normalize-rest.ts';
 import { exportCustomerData, markUninstalled, redactCustomer, redactShop } from './compliance.ts';
 import { scrubPersonalData, scrubText } from './scrub.ts';
+import { attributeOrder } from '../track/conversions.ts';
 
 export interface WebhookDelivery {
   shop: string;
@@ -88,6 +89,9 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
       shop: d.shop, topic: d.topic, source: 'webhook', sourceId: d.webhookId, receivedAt: d.receivedAt,
       triggeredAt: d.triggeredAt, payloadSha256: sha256Hex(d.rawBody), event,
     });
+    // Conversions: lines attributed to a recommendation, in this same transaction (cheap when
+    // the order has no customer and no `_shopml_rec` property; never throws).
+    if (outcome === 'applied' && d.topic === 'orders/create' && event.type === 'order') attributeOrder(db, keys, d.shop, body, event.order);
     return { outcome };
   }
 

@@ -10,6 +10,8 @@ import { FEATURE_CODE_VERSION, snapshotOf, type SnapshotId } from '../features/s
 import { formatQualityReport, runQualityGate, type DataProfile, type QualityReport, type QualityThresholds } from '../quality/gate.ts';
 import { loadArtifact, storeArtifact } from '../ml/artifact.ts';
 import type { TrainJob, TrainMessage } from './train-job.ts';
+import { registerVersion } from '../registry/versions.ts';
+import { applyPromotionGate, gatePolicyFromEnv, type Decision, type GatePolicy } from '../registry/gate.ts';
 import type { ModelKind } from './types.ts';
 
 export const MODEL_KINDS: ModelKind[] = ['recommend', 'segment', 'churn', 'forecast'];
@@ -23,6 +25,8 @@ export interface TrainShopOptions {
   /** ISO watermark; default: just after the newest stored order. */
   asOf?: string;
   thresholds?: QualityThresholds;
+  /** Promotion gate (primary metric and tolerance per kind); default from SHOPML_PROMOTION_TOLERANCE. */
+  gate?: GatePolicy;
   onProgress?: (kind: ModelKind, fraction: number, message?: string) => void;
   now?: () => Date;
 }
@@ -35,6 +39,8 @@ export interface RunOutcome {
   metrics: Record<string, number>;
   seconds: number;
   error?: string;
+  /** Succeeded runs: the promotion gate's verdict (registry/gate.ts). */
+  decision?: { decision: Decision; reason: string };
 }
 
 export interface TrainShopResult {
@@ -108,6 +114,7 @@ export async function trainShop(o: TrainShopOptions): Promise<TrainShopResult> {
   }
 
   const { stock, leadTimes } = inventoryInputs(db, shop);
+  const gate = o.gate ?? gatePolicyFromEnv(process.env);
   let backendName: string | null = null;
   for (const kind of o.kinds) {
     const params: Record<string, unknown> = kind === 'forecast' ? { stock, leadTimes } : kind === 'segment' ? { previous: previousArtifact(db, shop, 'segment', o.artifactsDir) } : {};
@@ -118,17 +125,26 @@ export async function trainShop(o: TrainShopOptions): Promise<TrainShopResult> {
       const version = storeArtifact(o.artifactsDir, Buffer.from(r.artifact));
       const seconds = (performance.now() - t0) / 1000;
       backendName = r.backend.description;
+      let decision: RunOutcome['decision'];
       db.transaction(() => {
         const put = db.prepare('INSERT OR REPLACE INTO customer_outputs (shop, kind, model_version, customer_id, output_json) VALUES (?, ?, ?, ?, ?)');
         for (const [customer, out] of r.perCustomer) put.run(shop, kind, version, customer, out);
         db.prepare(`UPDATE training_runs SET status = 'succeeded', finished_at = ?, tensor_backend = ?, params_json = ?, metrics_json = ?, durations_json = ?, artifact_sha256 = ?, log = ? WHERE id = ?`)
           .run(now().toISOString(), r.backend.name, JSON.stringify(r.params), JSON.stringify(r.metrics), JSON.stringify({ train_seconds: r.seconds, total_seconds: seconds }),
             version, r.backend.fallbackReason ? `tensor backend: ${r.backend.description} (${r.backend.fallbackReason})` : `tensor backend: ${r.backend.description}`, id);
+        // Registry: the version (a no-op for bytes already registered), then the promotion gate.
+        const finishedAt = now().toISOString();
+        registerVersion(db, { shop, kind, version, runId: id, snapshotId: snapshot.id, codeVersion: FEATURE_CODE_VERSION, tensorBackend: r.backend.name,
+          params: r.params, metrics: r.metrics, trainedAt: finishedAt, trainSeconds: r.seconds });
+        const d = applyPromotionGate(db, { shop, kind, version, runId: id, policy: gate, at: finishedAt });
+        decision = { decision: d.decision, reason: d.reason };
+        db.prepare(`UPDATE training_runs SET log = coalesce(log || char(10), '') || ? WHERE id = ?`).run(`promotion gate: ${d.decision} — ${d.reason}`, id);
       })();
-      runs.push({ runId: id, kind, status: 'succeeded', version, metrics: r.metrics, seconds });
+      runs.push({ runId: id, kind, status: 'succeeded', version, metrics: r.metrics, seconds, decision });
     } catch (err) {
       const message = (err as Error).message;
-      db.prepare(`UPDATE training_runs SET status = 'failed', finished_at = ?, error = ?, log = ? WHERE id = ?`).run(now().toISOString(), message.split('\n')[0], message, id);
+      db.prepare(`UPDATE training_runs SET status = 'failed', finished_at = ?, error = ?, log = ?, durations_json = ? WHERE id = ?`)
+        .run(now().toISOString(), message.split('\n')[0], message, JSON.stringify({ total_seconds: (performance.now() - t0) / 1000 }), id);
       runs.push({ runId: id, kind, status: 'failed', version: null, metrics: {}, seconds: (performance.now() - t0) / 1000, error: message.split('\n')[0] });
     }
   }
