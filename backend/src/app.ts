@@ -15,6 +15,7 @@ import { flowRoutes } from './flow/routes.ts';
 import { proxyRoutes } from './serve/proxy-routes.ts';
 import { apiRoutes } from './api/routes.ts';
 import { registryRoutes } from './api/registry-routes.ts';
+import { controlsRoutes } from './api/controls-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -68,5 +69,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyServerOpti
   await app.register(proxyRoutes, deps);
   await app.register(apiRoutes, deps);
   await app.register(registryRoutes, deps);
+  await app.register(controlsRoutes, deps);
   return app;
 }

@@ -101,6 +101,13 @@ describe('admin API', () => {
     expect(ok.headers.get('access-control-allow-origin')).toBe('*');
   });
 
+  it('serves the registry and merchant-controls routes behind the same auth', async () => {
+    const auth = { Authorization: `Bearer ${be.config.adminToken}` };
+    expect((await fetch(`${be.url}/api/v1/controls?shop=${SHOP}`)).status).toBe(401);
+    expect((await fetch(`${be.url}/api/v1/controls?shop=${SHOP}`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${be.url}/api/v1/models?shop=${SHOP}`, { headers: auth })).status).toBe(200);
+  });
+
   it('refuses session tokens with a wrong audience or past their expiry, and answers CORS preflight', async () => {
     const wrongAud = sessionToken({ apiKey: 'someone-else', secret: TEST_SECRET, shop: SHOP });
     expect((await fetch(`${be.url}/api/v1/status`, { headers: { Authorization: `Bearer ${wrongAud}` } })).status).toBe(401);
