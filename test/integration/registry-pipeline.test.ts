@@ -8,15 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createKeys } from '../../backend/src/keys.ts';
-import { recordEvent } from '../../backend/src/ingest/record.ts';
-import { normalizeOrder } from '../../backend/src/ingest/normalize-rest.ts';
 import { trainShop } from '../../backend/src/models/train-pipeline.ts';
 import { currentAliases, aliasHistory } from '../../backend/src/registry/aliases.ts';
 import { getVersion, listVersions } from '../../backend/src/registry/versions.ts';
 import { gatePolicy } from '../../backend/src/registry/gate.ts';
 import { compareRuns, getRun } from '../../backend/src/registry/runs.ts';
 import { generateStore } from '../../simulator/store.ts';
-import { orderPayload } from '../../simulator/rest-payloads.ts';
+import { recordSimOrders } from '../helpers/sim-data.ts';
 
 const keys = createKeys('registry-pipeline-secret-0123456789abcdef');
 const store = generateStore({ seed: 23, customers: 150, products: 40, days: 240 });
@@ -27,14 +25,7 @@ let db: Db;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'shopml-registry-train-'));
   db = openDb(join(dir, 'db.sqlite'));
-  db.transaction(() => {
-    for (const o of store.orders) {
-      recordEvent(db, keys, {
-        shop, topic: 'orders/create', source: 'webhook', sourceId: `w-${o.id}`, receivedAt: o.createdAt, payloadSha256: 'x',
-        event: { type: 'order', order: normalizeOrder(orderPayload(o, store), shop, keys) },
-      });
-    }
-  })();
+  recordSimOrders(db, store, keys);
 });
 afterAll(() => {
   db.close();

@@ -1,7 +1,7 @@
 // /api/v1 and the dashboard accept two credentials: the operator's SHOPML_ADMIN_TOKEN (every
 // shop; choose one with ?shop=) or a Shopify admin session token (that shop only). The first
 // session token seen for a shop without an offline access token installs it (token exchange).
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
@@ -61,4 +61,18 @@ export function shopFor(req: FastifyRequest, requested: unknown): { ok: true; sh
   }
   if (requested === undefined) return { ok: true, shop: undefined };
   return isShopDomain(requested) ? { ok: true, shop: requested } : { ok: false };
+}
+
+/**
+ * Headers every /api/v1 answer carries: admin UI extensions call from Shopify's admin
+ * (cross-origin, Bearer ID token), and nothing here may be cached.
+ */
+export function useApiHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('Access-Control-Allow-Origin', '*');
+    reply.header('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+    reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
 }

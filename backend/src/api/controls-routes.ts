@@ -13,7 +13,7 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { ControlError, PRODUCT_ACTIONS, isProductId, setProductControl, setServeSettings, showControls, type ProductAction } from '../serve/controls.ts';
 import { attributionSummary } from '../track/conversions.ts';
-import { makeAuthenticate, shopFor } from './auth.ts';
+import { makeAuthenticate, shopFor, useApiHeaders } from './auth.ts';
 
 function shopOf(req: FastifyRequest, reply: FastifyReply): string | null {
   const s = shopFor(req, (req.query as { shop?: string }).shop);
@@ -27,13 +27,7 @@ function shopOf(req: FastifyRequest, reply: FastifyReply): string | null {
 const wholeOrUndefined = (v: unknown): number | undefined | null => (v === undefined ? undefined : typeof v === 'number' && Number.isInteger(v) ? v : null);
 
 export async function controlsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('Access-Control-Allow-Origin', '*');
-    reply.header('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-    reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
-    reply.header('Cache-Control', 'no-store');
-    return payload;
-  });
+  useApiHeaders(app);
   const authenticate = makeAuthenticate(deps);
   app.register(async (secured) => {
     secured.addHook('preHandler', authenticate);

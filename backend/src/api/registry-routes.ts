@@ -13,7 +13,7 @@ import { aliasGeneration, currentAliases, isAliasName, moveJson, promote, rollba
 import { historyReport, modelCatalog } from '../registry/catalog.ts';
 import { isModelKind, REGISTRY_KINDS, RegistryError, resolveVersion } from '../registry/versions.ts';
 import { isUnavailable, StoreUnavailableError } from '../store/writer.ts';
-import { makeAuthenticate, shopFor } from './auth.ts';
+import { makeAuthenticate, shopFor, useApiHeaders } from './auth.ts';
 
 type Body = Record<string, unknown>;
 
@@ -40,11 +40,7 @@ function sendError(reply: FastifyReply, err: unknown) {
 }
 
 export async function registryRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('Access-Control-Allow-Origin', '*');
-    reply.header('Cache-Control', 'no-store');
-    return payload;
-  });
+  useApiHeaders(app);
 
   const authenticate = makeAuthenticate(deps);
   app.register(async (secured) => {

@@ -5,16 +5,10 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { shopStatus } from '../store/status.ts';
 import { listLeadTimes, setLeadTime } from '../store/product-settings.ts';
-import { makeAuthenticate, shopFor } from './auth.ts';
+import { makeAuthenticate, shopFor, useApiHeaders } from './auth.ts';
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('Access-Control-Allow-Origin', '*');
-    reply.header('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-    reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
-    reply.header('Cache-Control', 'no-store');
-    return payload;
-  });
+  useApiHeaders(app);
   app.options('/api/v1/*', async (_req, reply) => reply.code(204).send());
 
   const authenticate = makeAuthenticate(deps);
