@@ -83,7 +83,7 @@ export async function backfillOrders(opts: BackfillOptions): Promise<BackfillCou
           if (outcome === 'quarantined') continue; // recordEvent never returns it today
           counts[outcome]++;
         }
-      })();
+      }).immediate(); // take the write lock up front: a read-then-write upgrade fails at once with SQLITE_BUSY beside the webhook writer thread
       for (const order of step.value) counts.lines += order.lines.length;
       counts.orders += step.value.length;
       opts.onProgress?.({ phase: 'recorded', counts: { ...counts } });
