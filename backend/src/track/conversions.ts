@@ -133,7 +133,7 @@ function attributions(db: Db, keys: Keys, shop: string, props: Map<string, strin
     const wanted = new Set(rest.map((l) => l.productId!));
     // Latest click on the product, else its latest impression (rows come newest first).
     const best = new Map<string, EventRow>();
-    for (const e of s.shownTo.iterate(shop, order.customerId, new Date(from).toISOString(), new Date(orderAt + SKEW_MS).toISOString()) as Iterable<EventRow>) {
+    for (const e of s.shownTo.all(shop, order.customerId, new Date(from).toISOString(), new Date(orderAt + SKEW_MS).toISOString()) as EventRow[]) {
       const products = e.product_ids ? e.product_ids.split(',') : e.product_id ? [e.product_id] : [];
       for (const p of products) {
         if (!wanted.has(p)) continue;
