@@ -16,6 +16,7 @@ import { proxyRoutes } from './serve/proxy-routes.ts';
 import { apiRoutes } from './api/routes.ts';
 import { registryRoutes } from './api/registry-routes.ts';
 import { controlsRoutes } from './api/controls-routes.ts';
+import { canaryRoutes } from './api/canary-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -70,5 +71,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyServerOpti
   await app.register(apiRoutes, deps);
   await app.register(registryRoutes, deps);
   await app.register(controlsRoutes, deps);
+  await app.register(canaryRoutes, deps);
   return app;
 }

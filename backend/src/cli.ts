@@ -59,6 +59,15 @@ const COMMANDS: Record<string, Command> = {
       '  (V: the sha256 or a unique prefix of at least 6 characters; --from: act only if the alias still points there)'].join('\n'),
     run: async (argv) => (await import('./cli/models-command.ts')).runModelsCommand(argv, process.env),
   },
+  canary: {
+    summary: 'Canary rollout of a recommend challenger: plan, start, watch, promote, roll back, stop.',
+    usage: ['shopml canary plan --shop DOMAIN [--holdout PCT] [--challenger PCT] [--mde LIFT] [--json]',
+      '       shopml canary start --shop DOMAIN [--version V] [--holdout PCT] [--challenger PCT] [--mde LIFT] [--reason TEXT] [--json]',
+      '       shopml canary status --shop DOMAIN [--id N] [--json]      shopml canary list --shop DOMAIN [--json]',
+      '       shopml canary promote|rollback|stop --shop DOMAIN [--reason TEXT] [--json]',
+      '       shopml canary run-policy [--shop DOMAIN] [--json]   (what the scheduler runs: every live canary evaluated and acted on)'].join('\n'),
+    run: async (argv) => (await import('./cli/canary-command.ts')).runCanaryCommand(argv, process.env),
+  },
   products: {
     summary: 'Merchant product settings: supplier lead times for reorder suggestions.',
     usage: 'shopml products set-lead-time --shop DOMAIN --product ID (--days N | --clear) [--json] | shopml products lead-times --shop DOMAIN [--json]',

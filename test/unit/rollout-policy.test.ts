@@ -218,7 +218,7 @@ describe('policy on recorded traffic', () => {
     const e = start();
     traffic(e, 0, 6, 2000, { holdout: 0.05, champion: 0.08, challenger: 0.02 });
     const refuse: MoveAlias = () => { throw new Error('conflict: challenger moved meanwhile'); };
-    await expect(runPolicy(db, e.id, { moveAlias: refuse, now: () => new Date(dayAt(5, 23)) })).rejects.toThrow(/conflict/);
+    expect(() => runPolicy(db, e.id, { moveAlias: refuse, now: () => new Date(dayAt(5, 23)) })).toThrow(/conflict/);
     expect(getExperiment(db, e.id)!.status).toBe('running');
     expect(decisionLog(db, e.id).map((d) => d.action)).toEqual(['start']);
   });

@@ -76,3 +76,27 @@ export function useApiHeaders(app: FastifyInstance): void {
     return payload;
   });
 }
+
+/**
+ * The shop a request acts on: a session token's own, the operator's ?shop= (or body `shop`).
+ * Sends the error itself and returns null when the request may not or cannot name one;
+ * undefined when none was named and none is required.
+ */
+export function targetShop(req: FastifyRequest, reply: FastifyReply, required: boolean, body?: Record<string, unknown>): string | undefined | null {
+  const q = (req.query as { shop?: string } | undefined)?.shop;
+  const b = body?.shop;
+  if (q !== undefined && b !== undefined && q !== b) {
+    void reply.code(400).send(errorBody('bad_request', 'shop in the query and in the body differ'));
+    return null;
+  }
+  const s = shopFor(req, q ?? b);
+  if (!s.ok) {
+    void reply.code(403).send(errorBody('forbidden'));
+    return null;
+  }
+  if (required && !s.shop) {
+    void reply.code(400).send(errorBody('bad_request', 'shop is required'));
+    return null;
+  }
+  return s.shop;
+}

@@ -13,7 +13,8 @@ import { aliasGeneration, currentAliases, isAliasName, moveJson, promote, rollba
 import { historyReport, modelCatalog } from '../registry/catalog.ts';
 import { isModelKind, REGISTRY_KINDS, RegistryError, resolveVersion } from '../registry/versions.ts';
 import { isUnavailable, StoreUnavailableError } from '../store/writer.ts';
-import { makeAuthenticate, shopFor, useApiHeaders } from './auth.ts';
+import { reconcile } from '../rollout/canary.ts';
+import { makeAuthenticate, targetShop as target, useApiHeaders } from './auth.ts';
 
 type Body = Record<string, unknown>;
 
@@ -45,26 +46,6 @@ export async function registryRoutes(app: FastifyInstance, deps: AppDeps): Promi
   const authenticate = makeAuthenticate(deps);
   app.register(async (secured) => {
     secured.addHook('preHandler', authenticate);
-
-    /** The shop to act on: a session token's own, the operator's ?shop= (or body shop). */
-    const target = (req: FastifyRequest, reply: FastifyReply, required: boolean, body?: Body): string | undefined | null => {
-      const q = (req.query as { shop?: string }).shop;
-      const b = body?.shop;
-      if (q !== undefined && b !== undefined && q !== b) {
-        void reply.code(400).send(errorBody('bad_request', 'shop in the query and in the body differ'));
-        return null;
-      }
-      const s = shopFor(req, q ?? b);
-      if (!s.ok) {
-        void reply.code(403).send(errorBody('forbidden'));
-        return null;
-      }
-      if (required && !s.shop) {
-        void reply.code(400).send(errorBody('bad_request', 'shop is required'));
-        return null;
-      }
-      return s.shop;
-    };
 
     const kindFrom = (v: unknown, required: boolean): ModelKind | undefined => {
       if (v === undefined) {
@@ -130,7 +111,8 @@ export async function registryRoutes(app: FastifyInstance, deps: AppDeps): Promi
             expectFrom: typedFrom === undefined ? undefined : resolveVersion(db, shop, kind, typedFrom),
           }))];
         }
-        return { shop, kind, moves: moves.map(moveJson), aliases: currentAliases(deps.db, shop, kind), generation: aliasGeneration(deps.db, shop) };
+        const stopped = moves.length > 0 ? await deps.writer.write((db) => reconcile(db, shop, kind, deps.now(), actor)) : null;
+        return { shop, kind, moves: moves.map(moveJson), aliases: currentAliases(deps.db, shop, kind), generation: aliasGeneration(deps.db, shop), stopped_experiment: stopped?.id ?? null };
       } catch (err) {
         return sendError(reply, err);
       }

@@ -10,6 +10,7 @@ import { aliasGeneration, currentAliases, isAliasName, moveJson, promote, rollba
 import { historyReport, modelCatalog } from '../registry/catalog.ts';
 import { DEFAULT_GATE } from '../registry/gate.ts';
 import { isModelKind, REGISTRY_KINDS, RegistryError, resolveVersion } from '../registry/versions.ts';
+import { reconcile } from '../rollout/canary.ts';
 import { parseArgs, str, UsageError, type ParsedArgs } from './args.ts';
 
 /** `cli:<login name>` (USER / USERNAME, else the account running the process), as recorded in the alias history. */
@@ -27,7 +28,7 @@ export function cliActor(env: Record<string, string | undefined>): string {
 
 const short = (v: string | null): string => (v ? v.slice(0, 12) : '—');
 
-function shopArg(p: ParsedArgs, required: boolean): string | undefined {
+export function shopArg(p: ParsedArgs, required: boolean): string | undefined {
   const shop = str(p, 'shop');
   if (shop === undefined) {
     if (required) throw new UsageError('--shop is required');
@@ -37,7 +38,7 @@ function shopArg(p: ParsedArgs, required: boolean): string | undefined {
   return shop;
 }
 
-function kindArg(p: ParsedArgs, required: boolean): ModelKind | undefined {
+export function kindArg(p: ParsedArgs, required: boolean): ModelKind | undefined {
   const kind = str(p, 'kind');
   if (kind === undefined) {
     if (required) throw new UsageError(`--kind is required (${REGISTRY_KINDS.join(', ')})`);
@@ -99,8 +100,11 @@ function history(db: Db, p: ParsedArgs): number {
 }
 
 function moved(db: Db, p: ParsedArgs, shop: string, kind: ModelKind, moves: AliasMove[]): number {
+  // A live canary comparing versions that are no longer the aliases is stopped, with the reason.
+  const stopped = moves.length > 0 ? reconcile(db, shop, kind, new Date(), moves[0]!.actor) : null;
+  if (stopped && !p.options.json) console.log(`canary #${stopped.id} stopped: ${stopped.statusReason}`);
   if (p.options.json) {
-    console.log(JSON.stringify({ shop, kind, moves: moves.map(moveJson), aliases: currentAliases(db, shop, kind), generation: aliasGeneration(db, shop) }));
+    console.log(JSON.stringify({ shop, kind, moves: moves.map(moveJson), aliases: currentAliases(db, shop, kind), generation: aliasGeneration(db, shop), stopped_experiment: stopped?.id ?? null }));
   } else if (moves.length === 0) {
     console.log('nothing to do: the alias already points there');
   } else {

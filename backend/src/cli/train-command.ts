@@ -1,16 +1,20 @@
-// `shopml train [--shop DOMAIN] [--kind recommend|segment|churn|forecast|all] [--seed N] [--as-of ISO] [--json]`
+// `shopml train [--shop DOMAIN] [--kind recommend|segment|churn|forecast|all] [--seed N] [--as-of ISO] [--no-canary] [--json]`
+// After training: the promotion gate's verdict per kind, and a new recommend challenger starts a
+// canary (5% holdout, 5% challenger) unless --no-canary.
 import { resolve } from 'node:path';
 import { openDb } from '../store/db.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import { formatQualityReport, parseThresholds, type QualityThresholds } from '../quality/gate.ts';
 import { readFileSync } from 'node:fs';
 import { MODEL_KINDS, trainShop } from '../models/train-pipeline.ts';
+import { gatePolicyFromEnv, type GatePolicy } from '../registry/gate.ts';
+import { afterTraining } from '../rollout/canary.ts';
 import type { ModelKind } from '../models/types.ts';
 import { parseArgs, str, UsageError } from './args.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 export async function runTrainCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const p = parseArgs(argv, { booleans: ['json'], strings: ['shop', 'kind', 'seed', 'as-of', 'db', 'artifacts', 'thresholds'] });
+  const p = parseArgs(argv, { booleans: ['json', 'no-canary'], strings: ['shop', 'kind', 'seed', 'as-of', 'db', 'artifacts', 'thresholds'] });
   const kindArg = str(p, 'kind') ?? 'all';
   if (kindArg !== 'all' && !MODEL_KINDS.includes(kindArg as ModelKind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')} or all`);
   const kinds = kindArg === 'all' ? MODEL_KINDS : [kindArg as ModelKind];
@@ -19,7 +23,9 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
   const asOf = str(p, 'as-of');
   if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) throw new UsageError('--as-of must be an ISO date or timestamp');
   let thresholds: QualityThresholds | undefined;
+  let gate: GatePolicy;
   try {
+    gate = gatePolicyFromEnv(env);
     const file = str(p, 'thresholds');
     if (file) thresholds = parseThresholds(readFileSync(resolve(file), 'utf8'), file);
     else if (env.SHOPML_QUALITY_THRESHOLDS) thresholds = parseThresholds(env.SHOPML_QUALITY_THRESHOLDS, 'SHOPML_QUALITY_THRESHOLDS');
@@ -48,7 +54,7 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
     for (const shop of shops) {
       const bars = new Map<ModelKind, Progress>();
       const r = await trainShop({
-        db, shop, kinds, seed: Number(seedArg), thresholds, asOf: asOf ? new Date(asOf).toISOString() : undefined,
+        db, shop, kinds, seed: Number(seedArg), thresholds, gate, asOf: asOf ? new Date(asOf).toISOString() : undefined,
         artifactsDir: resolve(str(p, 'artifacts') ?? env.ARTIFACTS_DIR ?? './data/artifacts'),
         onProgress: p.options.json ? undefined : (kind, f) => {
           let bar = bars.get(kind);
@@ -58,14 +64,23 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
       });
       for (const b of bars.values()) b.done();
       failed ||= r.runs.some((x) => x.status !== 'succeeded');
-      results.push({ shop, ...r, quality: { ok: r.quality.ok, checks: r.quality.checks } });
+      const after = afterTraining(db, shop, r.runs, new Date(), { autoCanary: !p.options['no-canary'] });
+      results.push({ shop, ...r, quality: { ok: r.quality.ok, checks: r.quality.checks }, canary: after.canary?.experiment ?? null, canary_plan: after.canary?.plan ?? null, superseded_experiment: after.superseded?.id ?? null });
       if (!p.options.json) {
         console.log(`${shop}: snapshot ${r.snapshot.id.slice(0, 12)} (${r.snapshot.salesLines} sales lines, watermark ${r.snapshot.watermark})`);
         console.log(formatQualityReport(r.quality));
         for (const run of r.runs) {
           const metrics = Object.entries(run.metrics).slice(0, 4).map(([k, v]) => `${k} ${Number(v.toFixed(4))}`).join(', ');
           console.log(`  ${run.kind.padEnd(9)} ${run.status.padEnd(9)} ${run.version ? `version ${run.version.slice(0, 12)}` : ''} ${run.seconds.toFixed(1)} s ${metrics}${run.error ? ` — ${run.error}` : ''}`);
+          if (run.decision) console.log(`            gate: ${run.decision.decision} — ${run.decision.reason}`);
         }
+        if (after.superseded) console.log(`  canary #${after.superseded.id} stopped: ${after.superseded.statusReason}`);
+        if (after.canary) {
+          const e = after.canary.experiment, est = after.canary.plan.plan?.estimate;
+          console.log(`  canary #${e.id} started: ${e.challengerVersion.slice(0, 12)} vs ${e.championVersion.slice(0, 12)}, ${e.holdoutPct}% holdout, ${e.challengerPct}% challenger; ` +
+            (est?.days != null ? `about ${est.days} days to a decision` : 'time to decision unknown yet'));
+          if (after.canary.plan.warning) console.log(`  warning: ${after.canary.plan.warning}`);
+        } else if (after.note) console.log(`  ${after.note}`);
         if (r.tensorBackend) console.log(`  tensor backend: ${r.tensorBackend}`);
       }
     }

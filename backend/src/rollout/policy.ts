@@ -16,7 +16,7 @@
 //             7. maxDays reached → stop (challenger not adopted);
 //             8. otherwise hold.
 //   apply   = alias moves through an injected `moveAlias` (the registry's alias history stores the
-//             same figures), then the experiment's status and the decision log, in one transaction.
+//             same figures), the experiment's status and the decision log: all in one transaction.
 import type { Db } from '../store/db.ts';
 import { VARIANTS, variantShares, type Variant } from './bucket.ts';
 import {
@@ -306,7 +306,7 @@ export interface MoveContext {
  *   (shop, kind, alias, to, reason, actor, figures, ctx) =>
  *     void moveAlias(db, { shop, kind, alias, to, reason, actor, figures, action: ctx.action, expectFrom: ctx.expectFrom })
  */
-export type MoveAlias = (shop: string, kind: string, alias: Alias, version: string | null, reason: string, actor: string, figures: DecisionFigures, ctx: MoveContext) => void | Promise<void>;
+export type MoveAlias = (shop: string, kind: string, alias: Alias, version: string | null, reason: string, actor: string, figures: DecisionFigures, ctx: MoveContext) => void;
 
 export interface PolicyDeps {
   moveAlias: MoveAlias;
@@ -318,20 +318,20 @@ export interface PolicyDeps {
 const STATUS_OF: Partial<Record<PolicyAction, Experiment['status']>> = { promote: 'promoted', rollback: 'rolled_back', stop: 'stopped', mark_broken: 'broken' };
 
 /**
- * Carries out a decision: alias moves first (if the registry refuses, nothing else changes), then
- * status + decision log in one transaction. A `hold` is logged only when its rule differs from the
- * last logged decision, so a frequent schedule does not flood the log.
+ * Carries out a decision: alias moves, status and decision log in one transaction (if the
+ * registry refuses a move, nothing changes). A `hold` is logged only when its rule differs from
+ * the last logged decision, so a frequent schedule does not flood the log.
  */
-export async function applyDecision(db: Db, e: Experiment, decision: Decision, deps: PolicyDeps, actor = deps.actor ?? 'policy'): Promise<Experiment> {
+export function applyDecision(db: Db, e: Experiment, decision: Decision, deps: PolicyDeps, actor = deps.actor ?? 'policy'): Experiment {
   const at = (deps.now ?? (() => new Date()))();
   const { action, reason, figures } = decision;
-  if (action === 'promote') {
-    await deps.moveAlias(e.shop, e.kind, 'champion', e.challengerVersion, reason, actor, figures, { action: 'promote', expectFrom: e.championVersion, experimentId: e.id });
-    await deps.moveAlias(e.shop, e.kind, 'challenger', null, `promoted to champion: ${reason}`, actor, figures, { action: 'clear', expectFrom: e.challengerVersion, experimentId: e.id });
-  } else if (action === 'rollback' || action === 'stop') {
-    await deps.moveAlias(e.shop, e.kind, 'challenger', null, reason, actor, figures, { action: action === 'rollback' ? 'rollback' : 'clear', expectFrom: e.challengerVersion, experimentId: e.id });
-  }
   return db.transaction(() => {
+    if (action === 'promote') {
+      deps.moveAlias(e.shop, e.kind, 'champion', e.challengerVersion, reason, actor, figures, { action: 'promote', expectFrom: e.championVersion, experimentId: e.id });
+      deps.moveAlias(e.shop, e.kind, 'challenger', null, `promoted to champion: ${reason}`, actor, figures, { action: 'clear', expectFrom: e.challengerVersion, experimentId: e.id });
+    } else if (action === 'rollback' || action === 'stop') {
+      deps.moveAlias(e.shop, e.kind, 'challenger', null, reason, actor, figures, { action: action === 'rollback' ? 'rollback' : 'clear', expectFrom: e.challengerVersion, experimentId: e.id });
+    }
     const status = STATUS_OF[action];
     if (action === 'hold') {
       const last = decisionLog(db, e.id).at(-1);
@@ -352,25 +352,25 @@ export interface PolicyRun {
 }
 
 /** Evaluates one live experiment and acts on the result (the scheduled job; e.g. daily). */
-export async function runPolicy(db: Db, experimentId: number, deps: PolicyDeps): Promise<PolicyRun> {
+export function runPolicy(db: Db, experimentId: number, deps: PolicyDeps): PolicyRun {
   const e = getExperiment(db, experimentId);
   if (!e) throw new RangeError(`no experiment #${experimentId}`);
   const report = buildReport(e, dailyTotals(db, e.id), (deps.now ?? (() => new Date()))());
   const decision = decide(report, e.config);
   if (decision.rule === 'ended') return { decision, report, experiment: e };
-  const experiment = await applyDecision(db, e, decision, deps);
+  const experiment = applyDecision(db, e, decision, deps);
   return { decision, report, experiment };
 }
 
 /** A person's promote / rollback / stop (CLI, API): same alias moves and log, with the current figures. */
-export async function manualDecision(db: Db, experimentId: number, action: 'promote' | 'rollback' | 'stop', deps: PolicyDeps & { actor: string; reason?: string }): Promise<PolicyRun> {
+export function manualDecision(db: Db, experimentId: number, action: 'promote' | 'rollback' | 'stop', deps: PolicyDeps & { actor: string; reason?: string }): PolicyRun {
   const e = getExperiment(db, experimentId);
   if (!e) throw new RangeError(`no experiment #${experimentId}`);
   if (!LIVE_STATUSES.includes(e.status)) throw new RangeError(`experiment #${experimentId} already ended (${e.status})`);
   const report = buildReport(e, dailyTotals(db, e.id), (deps.now ?? (() => new Date()))());
   const rule = `manual_${action}`;
   const decision: Decision = { action, rule, reason: deps.reason ?? `${action} by ${deps.actor}`, figures: decisionFigures(report, rule) };
-  const experiment = await applyDecision(db, e, decision, deps, deps.actor);
+  const experiment = applyDecision(db, e, decision, deps, deps.actor);
   return { decision, report, experiment };
 }
 
