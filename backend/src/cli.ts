@@ -24,8 +24,8 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv) => (await import('./cli/import-command.ts')).runImportCommand(argv, process.env),
   },
   backfill: {
-    summary: "Backfill a shop's order history through an Admin API bulk export.",
-    usage: 'shopml backfill --shop DOMAIN [--json]',
+    summary: "Backfill a shop's product catalog and order history through Admin API bulk exports.",
+    usage: 'shopml backfill --shop DOMAIN [--what products|orders|all] [--json]   (default all: products, then orders)',
     run: async (argv) => (await import('./cli/backfill-command.ts')).runBackfillCommand(argv, process.env),
   },
   train: {
@@ -60,13 +60,30 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv) => (await import('./cli/models-command.ts')).runModelsCommand(argv, process.env),
   },
   canary: {
-    summary: 'Canary rollout of a recommend challenger: plan, start, watch, promote, roll back, stop.',
+    summary: 'Canary rollout of a recommend challenger (plan, start, watch, promote, roll back, stop) and shadow evaluations of the other kinds.',
     usage: ['shopml canary plan --shop DOMAIN [--holdout PCT] [--challenger PCT] [--mde LIFT] [--json]',
       '       shopml canary start --shop DOMAIN [--version V] [--holdout PCT] [--challenger PCT] [--mde LIFT] [--reason TEXT] [--json]',
       '       shopml canary status --shop DOMAIN [--id N] [--json]      shopml canary list --shop DOMAIN [--json]',
       '       shopml canary promote|rollback|stop --shop DOMAIN [--reason TEXT] [--json]',
-      '       shopml canary run-policy [--shop DOMAIN] [--json]   (what the scheduler runs: every live canary evaluated and acted on)'].join('\n'),
+      '       shopml canary run-policy [--shop DOMAIN] [--artifacts DIR] [--json]   (what the scheduler runs: every live canary and matured shadow evaluated and acted on)',
+      '       shopml canary shadows --shop DOMAIN [--kind segment|churn|forecast] [--json]   (segment / churn / forecast challengers scored in shadow)'].join('\n'),
     run: async (argv) => (await import('./cli/canary-command.ts')).runCanaryCommand(argv, process.env),
+  },
+  jobs: {
+    summary: 'Background jobs (training, re-tagging): list, inspect, retry dead jobs, enqueue a training, run ready jobs here.',
+    usage: ['shopml jobs list [--shop DOMAIN] [--status pending|running|done|failed|dead] [--type TYPE] [--limit N] [--json]',
+      '       shopml jobs show ID [--json]',
+      '       shopml jobs retry ID [--json]        (a dead or failed job becomes pending with fresh attempts)',
+      '       shopml jobs train --shop DOMAIN [--kind recommend|segment|churn|forecast|all] [--seed N] [--reason TEXT] [--json]',
+      '       shopml jobs run-once [--type TYPE] [--json]   (runs every ready job in this process; needs the server configuration)'].join('\n'),
+    run: async (argv) => (await import('./cli/jobs-command.ts')).runJobsCommand(argv, process.env),
+  },
+  drift: {
+    summary: 'Monitor a shop now: drift of model inputs and outputs, live accuracy, KPIs, and whether to retrain (stored).',
+    usage: ['shopml drift --shop DOMAIN [--json] [--now ISO] [--no-store] [--method evidently|pvalue] [--alpha P] [--wasserstein D] [--jensen-shannon D] [--share S]',
+      '       [--small-sample N] [--window-days N] [--auc-drop X] [--brier-rise X] [--forecast-rise X] [--ctr-drop X] [--min-revenue-impact X] …',
+      '  (every threshold also from SHOPML_DRIFT_* / SHOPML_MONITOR_*; see docs/monitoring.md)'].join('\n'),
+    run: async (argv) => (await import('./cli/drift-command.ts')).runDriftCommand(argv, process.env),
   },
   products: {
     summary: 'Merchant product settings: supplier lead times for reorder suggestions.',

@@ -222,7 +222,8 @@ describe('shopml canary (CLI)', () => {
     expect(currentAliases(db, SHOP, 'recommend')).toEqual({ champion: v(`${SHOP}-two`), challenger: null });
     expect(aliasHistory(db, SHOP, 'recommend').at(-2)).toMatchObject({ action: 'promote', actor: 'cli:carol' });
     expect(json(['list', '--shop', SHOP]).experiments).toHaveLength(1);
-    expect(json(['run-policy']).runs).toEqual([]);
+    expect(json(['run-policy'])).toEqual({ runs: [], shadows: [] });
+    expect(json(['shadows', '--shop', SHOP]).shadows).toEqual([]);
   });
 
   it('a `models rollback` under a live canary stops it and says so', () => {
@@ -301,5 +302,7 @@ describe('/api/v1/canary', () => {
     expect(moved.body.stopped_experiment).toBeGreaterThan(0);
     const list = await call('GET', `/api/v1/canary/experiments?shop=${B}`, OPERATOR());
     expect(list.body.experiments[0]).toMatchObject({ status: 'stopped' });
+    expect((await call('GET', `/api/v1/canary/shadows?shop=${B}`, OPERATOR())).body).toEqual({ shadows: [] });
+    expect((await call('GET', `/api/v1/canary/shadows?shop=${B}&kind=recommend`, OPERATOR())).status).toBe(400);
   });
 });

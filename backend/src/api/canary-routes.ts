@@ -3,6 +3,7 @@
 //   GET  /api/v1/canary?shop=&id=                    live (else last) experiment: report, next decision, log
 //   GET  /api/v1/canary/plan?shop=&holdout=&challenger=&mde=   time to decision from the shop's traffic
 //   GET  /api/v1/canary/experiments?shop=            every experiment, newest first
+//   GET  /api/v1/canary/shadows?shop=&kind=          segment / churn / forecast challengers in shadow
 //   POST /api/v1/canary/start     {version?, holdout?, challenger?, mde?, reason?}
 //   POST /api/v1/canary/promote|rollback|stop   {reason?}
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,6 +11,8 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { RegistryError } from '../registry/versions.ts';
 import { listExperiments } from '../rollout/experiments.ts';
+import { listShadows, SHADOW_KINDS } from '../rollout/shadow.ts';
+import type { ModelKind } from '../models/types.ts';
 import { CANARY_KIND, CanaryError, canaryStatus, decideCanary, planFor, startCanary, type PlanOptions } from '../rollout/canary.ts';
 import { isUnavailable, StoreUnavailableError } from '../store/writer.ts';
 import { makeAuthenticate, targetShop, useApiHeaders } from './auth.ts';
@@ -91,6 +94,14 @@ export async function canaryRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const shop = targetShop(req, reply, true);
       if (!shop) return reply;
       return { experiments: listExperiments(deps.db, shop, CANARY_KIND) };
+    });
+
+    secured.get('/api/v1/canary/shadows', async (req, reply) => {
+      const shop = targetShop(req, reply, true);
+      if (!shop) return reply;
+      const kind = (req.query as { kind?: string }).kind;
+      if (kind !== undefined && !(SHADOW_KINDS as readonly string[]).includes(kind)) return reply.code(400).send(errorBody('bad_request', `kind must be one of ${SHADOW_KINDS.join(', ')}`));
+      return { shadows: listShadows(deps.db, shop, kind as ModelKind | undefined) };
     });
 
     secured.post('/api/v1/canary/start', async (req, reply) => {

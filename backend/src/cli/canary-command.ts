@@ -13,10 +13,11 @@ import {
   type CanaryPlanReport, type CanaryStatus, type PlanOptions,
 } from '../rollout/canary.ts';
 import type { PolicyRun } from '../rollout/policy.ts';
+import { listShadows, runShadows, type ShadowRun } from '../rollout/shadow.ts';
 import { parseArgs, str, UsageError, type ParsedArgs } from './args.ts';
 import { cliActor, kindArg, shopArg } from './models-command.ts';
 
-const SUBCOMMANDS = ['plan', 'start', 'status', 'list', 'promote', 'rollback', 'stop', 'run-policy'] as const;
+const SUBCOMMANDS = ['plan', 'start', 'status', 'list', 'promote', 'rollback', 'stop', 'run-policy', 'shadows'] as const;
 
 function pctArg(p: ParsedArgs, name: string): number | undefined {
   const v = str(p, name);
@@ -74,7 +75,7 @@ function runJson(r: PolicyRun) {
 export async function runCanaryCommand(argv: string[], env: Record<string, string | undefined>, now: () => Date = () => new Date()): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`expected a subcommand: ${SUBCOMMANDS.join(', ')}`);
-  const p = parseArgs(rest, { booleans: ['json'], strings: ['shop', 'kind', 'version', 'holdout', 'challenger', 'mde', 'reason', 'id', 'db'] });
+  const p = parseArgs(rest, { booleans: ['json'], strings: ['shop', 'kind', 'version', 'holdout', 'challenger', 'mde', 'reason', 'id', 'db', 'artifacts'] });
   const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
   if (!existsSync(path)) {
     console.error(`error: no database at ${path}`);
@@ -85,10 +86,15 @@ export async function runCanaryCommand(argv: string[], env: Record<string, strin
   const db: Db = openDb(path);
   try {
     if (sub === 'run-policy') {
-      const runs = runPolicies(db, now(), shopArg(p, false));
-      if (json) out({ runs: runs.map(runJson) });
-      else if (runs.length === 0) console.log('no live canary');
-      else for (const r of runs) console.log(`#${r.experiment.id} ${r.experiment.shop} ${r.experiment.kind}: ${r.decision.action} — ${r.decision.reason}`);
+      const shop = shopArg(p, false);
+      const runs = runPolicies(db, now(), shop);
+      const shadows: ShadowRun[] = runShadows(db, now(), resolve(str(p, 'artifacts') ?? env.ARTIFACTS_DIR ?? './data/artifacts'), { shop });
+      if (json) out({ runs: runs.map(runJson), shadows });
+      else {
+        if (runs.length === 0) console.log('no live canary');
+        for (const r of runs) console.log(`#${r.experiment.id} ${r.experiment.shop} ${r.experiment.kind}: ${r.decision.action} — ${r.decision.reason}`);
+        for (const r of shadows) console.log(`shadow #${r.shadow.id} ${r.shadow.shop} ${r.shadow.kind}: ${r.action}${r.comparison ? ` — ${r.comparison.detail}` : r.action === 'waiting' ? ` (labels complete ${r.shadow.maturesAt})` : ''}`);
+      }
       return 0;
     }
     const shop = shopArg(p, true)!;
@@ -106,6 +112,13 @@ export async function runCanaryCommand(argv: string[], env: Record<string, strin
         console.log(`started canary #${r.experiment.id}: ${short(r.experiment.challengerVersion)} against ${short(r.experiment.championVersion)}, ${r.experiment.holdoutPct}% holdout, ${r.experiment.challengerPct}% challenger`);
         printPlan(r.plan);
       }
+      return 0;
+    }
+    if (sub === 'shadows') {
+      const list = listShadows(db, shop, kindArg(p, false));
+      if (json) out({ shadows: list });
+      else if (list.length === 0) console.log(`no shadow evaluations for ${shop}`);
+      else for (const s of list) console.log(`#${s.id}  ${s.kind.padEnd(9)} ${s.status.padEnd(11)} ${short(s.challengerVersion)} beside ${short(s.championVersion)}  from ${s.asOf}, labels complete ${s.maturesAt}  ${s.reason ?? ''}`);
       return 0;
     }
     if (sub === 'list') {

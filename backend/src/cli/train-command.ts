@@ -64,8 +64,9 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
       });
       for (const b of bars.values()) b.done();
       failed ||= r.runs.some((x) => x.status !== 'succeeded');
-      const after = afterTraining(db, shop, r.runs, new Date(), { autoCanary: !p.options['no-canary'] });
-      results.push({ shop, ...r, quality: { ok: r.quality.ok, checks: r.quality.checks }, canary: after.canary?.experiment ?? null, canary_plan: after.canary?.plan ?? null, superseded_experiment: after.superseded?.id ?? null });
+      const artifactsDir = resolve(str(p, 'artifacts') ?? env.ARTIFACTS_DIR ?? './data/artifacts');
+      const after = afterTraining(db, shop, r.runs, new Date(), { autoCanary: !p.options['no-canary'], artifactsDir });
+      results.push({ shop, ...r, quality: { ok: r.quality.ok, checks: r.quality.checks }, canary: after.canary?.experiment ?? null, canary_plan: after.canary?.plan ?? null, superseded_experiment: after.superseded?.id ?? null, shadows: after.shadows });
       if (!p.options.json) {
         console.log(`${shop}: snapshot ${r.snapshot.id.slice(0, 12)} (${r.snapshot.salesLines} sales lines, watermark ${r.snapshot.watermark})`);
         console.log(formatQualityReport(r.quality));
@@ -81,6 +82,7 @@ export async function runTrainCommand(argv: string[], env: Record<string, string
             (est?.days != null ? `about ${est.days} days to a decision` : 'time to decision unknown yet'));
           if (after.canary.plan.warning) console.log(`  warning: ${after.canary.plan.warning}`);
         } else if (after.note) console.log(`  ${after.note}`);
+        for (const sh of after.shadows) console.log(`  ${sh.kind} challenger ${sh.challengerVersion.slice(0, 12)} in shadow beside ${sh.championVersion.slice(0, 12)}: compared from ${sh.maturesAt}`);
         if (r.tensorBackend) console.log(`  tensor backend: ${r.tensorBackend}`);
       }
     }

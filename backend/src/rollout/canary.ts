@@ -8,7 +8,8 @@
 //   reconcile      an experiment whose versions no longer match the registry's aliases is stopped
 //                  (a manual alias move, or a retrain that set a new challenger): traffic is never
 //                  split between versions the experiment does not record.
-//   afterTraining  the gate made a new `recommend` challenger → it meets traffic as a canary.
+//   afterTraining  the gate made a new `recommend` challenger → it meets traffic as a canary; a new
+//                  segment / churn / forecast challenger → a shadow evaluation (rollout/shadow.ts).
 //
 // Alias moves go through the registry (alias history with the deciding figures); experiment
 // status and decision log through rollout/experiments.ts. One transaction per step.
@@ -17,6 +18,7 @@ import type { ModelKind } from '../models/types.ts';
 import { currentAliases, moveAlias, promote as promoteAlias } from '../registry/aliases.ts';
 import { resolveVersion, RegistryError } from '../registry/versions.ts';
 import { DEFAULT_SPLIT, validateSplit } from './bucket.ts';
+import { SHADOW_KINDS, startShadow, type Shadow } from './shadow.ts';
 import {
   activeExperiment, decisionLog, DEFAULT_CONFIG, getExperiment, listExperiments, LIVE_STATUSES, logDecision, setExperimentStatus, startExperiment,
   type Experiment, type LoggedDecision,
@@ -215,6 +217,8 @@ export interface AfterTraining {
   superseded: Experiment | null;
   /** Why no canary started although there is a challenger (e.g. auto-canary off). */
   note: string | null;
+  /** Shadow evaluations started for new segment / churn / forecast challengers. */
+  shadows: Shadow[];
 }
 
 /**
@@ -222,12 +226,20 @@ export interface AfterTraining {
  * recommend challenger starts a canary when `autoCanary` (default on: "a new model first meets a
  * small share of traffic").
  */
-export function afterTraining(db: Db, shop: string, runs: readonly TrainedRun[], now: Date, o: { autoCanary?: boolean; split?: PlanOptions } = {}): AfterTraining {
+export function afterTraining(db: Db, shop: string, runs: readonly TrainedRun[], now: Date, o: { autoCanary?: boolean; split?: PlanOptions; artifactsDir?: string } = {}): AfterTraining {
+  const challenged = (kind: ModelKind) => runs.some((r) => r.kind === kind && r.status === 'succeeded' && r.decision?.decision === 'challenger');
+  const shadows: Shadow[] = [];
+  if (o.artifactsDir !== undefined) {
+    for (const kind of SHADOW_KINDS) {
+      if (!challenged(kind)) continue;
+      const sh = startShadow(db, shop, kind, now, o.artifactsDir);
+      if (sh) shadows.push(sh);
+    }
+  }
   const superseded = reconcile(db, shop, CANARY_KIND, now, 'training');
-  const rec = runs.find((r) => r.kind === CANARY_KIND && r.status === 'succeeded' && r.decision?.decision === 'challenger');
-  if (!rec) return { canary: null, superseded, note: null };
-  if (o.autoCanary === false) return { canary: null, superseded, note: 'auto canary is off: start it with `shopml canary start`' };
-  if (activeExperiment(db, shop, CANARY_KIND)) return { canary: null, superseded, note: 'a canary is already live for this challenger' };
+  if (!challenged(CANARY_KIND)) return { canary: null, superseded, note: null, shadows };
+  if (o.autoCanary === false) return { canary: null, superseded, note: 'auto canary is off: start it with `shopml canary start`', shadows };
+  if (activeExperiment(db, shop, CANARY_KIND)) return { canary: null, superseded, note: 'a canary is already live for this challenger', shadows };
   const canary = startCanary(db, { shop, kind: CANARY_KIND, actor: 'training', now, ...o.split });
-  return { canary, superseded, note: null };
+  return { canary, superseded, note: null, shadows };
 }
