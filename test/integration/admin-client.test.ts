@@ -178,6 +178,19 @@ describe('admin client: throttle maths (scripted responses)', () => {
     await client.request('query Q { shop { id } }');
     expect(sleeps[1]).toBeCloseTo(3040, 6);
   });
+
+  it('a query costing more than the whole bucket fails at once instead of waiting forever', async () => {
+    let calls = 0;
+    const fetch = (async () => {
+      calls++;
+      return new Response(JSON.stringify({ errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }], extensions: { cost: { requestedQueryCost: 506, actualQueryCost: null, throttleStatus: { maximumAvailable: 200, currentlyAvailable: 200, restoreRate: 10 } } } }), { status: 200 });
+    }) as typeof globalThis.fetch;
+    const client = createAdminClient({ shop: 's.myshopify.com', accessToken: 'x', fetch, sleep: async () => {} });
+    const err = await client.request('query Big { shop { id } }').catch((e) => e);
+    expect(err.name).toBe('GraphqlErrors');
+    expect(err.message).toMatch(/exceeds the bucket size 200/);
+    expect(calls).toBe(1);
+  });
 });
 
 describe('simulator: several shops', () => {

@@ -221,6 +221,10 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
       if (errors.length > 0 && errors.some((e) => e.extensions?.code === 'THROTTLED')) {
         throttles++;
         const err = new ThrottledError(ctx, cost?.requestedQueryCost ?? null, cost?.throttleStatus.currentlyAvailable ?? null);
+        // A query costing more than the whole bucket can never run: waiting would not help.
+        if (cost && cost.requestedQueryCost > cost.throttleStatus.maximumAvailable) {
+          throw new GraphqlErrors(ctx, [{ message: `query cost ${cost.requestedQueryCost} exceeds the bucket size ${cost.throttleStatus.maximumAvailable}: ask for fewer items per request`, extensions: { code: 'MAX_COST_EXCEEDED' } }]);
+        }
         if (throttles > maxThrottleRetries) throw new RetriesExhaustedError(ctx, faults + throttles, err);
         // The wait itself happens in budget(): with the fresh reading it is
         // (requested - available) / restoreRate, shared fairly among queued calls.
