@@ -27,6 +27,7 @@ import { selectedProtectedFields } from './protected-fields.ts';
 import { MAX_QUERY_COST, queryCost } from './query-cost.ts';
 import { ID_TOKEN_TYPE, OFFLINE_TOKEN_TYPE, ONLINE_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, verifySessionToken } from './token-exchange.ts';
 import type { SimStore } from './types.ts';
+import type { SimFlowTrigger } from './flow-extensions.ts';
 
 export type CallOutcome = 'ok' | 'throttled' | 'invalid' | 'unauthorized' | 'injected' | 'access_denied' | 'max_cost' | 'unsupported' | 'bad_request';
 
@@ -75,6 +76,8 @@ export interface AdminSimulatorOptions {
   maxConcurrentBulkQueries?: number;
   /** If set, flowTriggerReceive rejects other handles. */
   flowTriggerHandles?: string[];
+  /** Deployed Flow trigger definitions (simulator/flow-extensions.ts loadFlowTriggers): payloads are checked against them, other handles rejected. */
+  flowTriggers?: SimFlowTrigger[];
   /** Shopify withholds protected customer fields from unapproved apps; so does the simulator. */
   allowProtectedCustomerData?: boolean;
   /** Numeric app id for `$app` namespaces. */
@@ -262,6 +265,7 @@ export async function startAdminSimulator(opts: AdminSimulatorOptions): Promise<
     nextId,
     appId,
     flowTriggerHandles: opts.flowTriggerHandles ?? null,
+    flowTriggers: opts.flowTriggers ? new Map(opts.flowTriggers.map((t) => [t.handle, t])) : null,
     runBulkQuery,
   });
 

@@ -5,8 +5,10 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { SimBulkOperation, ShopState, SimMetafield, SimMetafieldDefinition } from './admin-state.ts';
 import { fromCents, orderMoney } from './order-totals.ts';
-import { orderFilter } from './search.ts';
-import type { SimCustomer, SimLine, SimOrder } from './types.ts';
+import { orderFilter, productFilter } from './search.ts';
+import { derivedId } from './ids.ts';
+import type { SimCustomer, SimLine, SimOrder, SimProduct, SimVariant } from './types.ts';
+import type { SimFlowTrigger } from './flow-extensions.ts';
 
 export interface ExecContext {
   state: ShopState;
@@ -18,6 +20,8 @@ export interface ExecContext {
   /** Numeric app id used for the `$app` metafield namespace. */
   appId: string;
   flowTriggerHandles: readonly string[] | null;
+  /** Deployed trigger definitions by handle: payloads are checked against them (null: not checked). */
+  flowTriggers: ReadonlyMap<string, SimFlowTrigger> | null;
   runBulkQuery: (state: ShopState, query: string, groupObjects: boolean) => { bulkOperation: SimBulkOperation | null; userErrors: UserErr[] };
 }
 
@@ -28,7 +32,7 @@ export interface UserErr {
   elementIndex?: number | null;
 }
 
-export const SUPPORTED_QUERY_FIELDS = ['orders', 'order', 'customer', 'bulkOperation', 'currentAppInstallation'] as const;
+export const SUPPORTED_QUERY_FIELDS = ['orders', 'order', 'customer', 'products', 'bulkOperation', 'currentAppInstallation'] as const;
 export const SUPPORTED_MUTATION_FIELDS = [
   'bulkOperationRunQuery',
   'tagsAdd',
@@ -221,6 +225,73 @@ function customerNode(s: ShopState, c: SimCustomer) {
   };
 }
 
+// The product catalog, as the REST product webhooks describe it (rest-payloads.ts): the same
+// image (alt text = title), one tracked inventory item per variant, stock summed over the
+// shop's single location.
+function productImage(p: SimProduct) {
+  const imageId = derivedId('image', p.id);
+  return { __typename: 'Image', id: gid('ImageSource', imageId), url: p.image, altText: p.title, width: 1200, height: 1200 };
+}
+
+function productMediaNode(p: SimProduct) {
+  if (!p.image) return null;
+  const image = productImage(p);
+  return {
+    __typename: 'MediaImage',
+    id: gid('MediaImage', derivedId('image', p.id)),
+    alt: p.title,
+    mediaContentType: 'IMAGE',
+    status: 'READY',
+    mediaErrors: [],
+    mediaWarnings: [],
+    image,
+    preview: { __typename: 'MediaPreviewImage', image, status: 'READY' },
+  };
+}
+
+function variantNode(p: SimProduct, v: SimVariant, position: number) {
+  return {
+    __typename: 'ProductVariant',
+    id: gid('ProductVariant', v.id),
+    legacyResourceId: String(v.id),
+    title: v.title,
+    displayName: `${p.title} - ${v.title}`,
+    price: v.price,
+    sku: v.sku,
+    position,
+    inventoryQuantity: v.inventoryQuantity,
+    inventoryItem: { __typename: 'InventoryItem', id: gid('InventoryItem', v.inventoryItemId), legacyResourceId: String(v.inventoryItemId), tracked: true, sku: v.sku },
+    product: { __typename: 'Product', id: gid('Product', p.id) },
+  };
+}
+
+function productNode(p: SimProduct) {
+  return {
+    __typename: 'Product',
+    id: gid('Product', p.id),
+    legacyResourceId: String(p.id),
+    title: p.title,
+    handle: p.handle,
+    status: p.status,
+    productType: p.productType,
+    vendor: p.vendor,
+    tags: p.tags,
+    description: p.description ?? '',
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    totalInventory: p.variants.reduce((a, v) => a + v.inventoryQuantity, 0),
+    featuredMedia: productMediaNode(p),
+    variants: (args: PageArgs, ctx: ExecContext) => paginate(p.variants, args, ctx, (v) => variantNode(p, v, p.variants.indexOf(v) + 1)),
+  };
+}
+
+const PRODUCT_SORTERS: Record<string, (p: SimProduct) => number> = {
+  ID: (p) => p.id,
+  CREATED_AT: (p) => Date.parse(p.createdAt),
+  UPDATED_AT: (p) => Date.parse(p.updatedAt),
+  INVENTORY_TOTAL: (p) => p.variants.reduce((a, v) => a + v.inventoryQuantity, 0),
+};
+
 function bulkOperationNode(op: SimBulkOperation) {
   return {
     __typename: 'BulkOperation',
@@ -296,6 +367,13 @@ function findCustomer(s: ShopState, id: number): SimCustomer | undefined {
 }
 
 export const queryRoot = {
+  products: (args: PageArgs & { query?: string | null; sortKey?: string; reverse?: boolean }, ctx: ExecContext) => {
+    // Shopify's default sort is ID; keys the simulator does not model (TITLE, VENDOR, …) sort by id too.
+    const key = PRODUCT_SORTERS[args.sortKey ?? 'ID'] ?? PRODUCT_SORTERS.ID!;
+    const filter = productFilter(args.query);
+    const list = ctx.state.store.products.filter(filter).sort((a, b) => key(a) - key(b) || a.id - b.id);
+    return paginate(args.reverse ? list.reverse() : list, args, ctx, productNode, { key, reverse: args.reverse === true });
+  },
   orders: (args: PageArgs & { query?: string | null; sortKey?: string; reverse?: boolean }, ctx: ExecContext) => {
     const { list, sort } = sortedOrders(ctx.state, args);
     return paginate(list, args, ctx, (o) => orderNode(ctx.state, o), sort);
@@ -477,6 +555,47 @@ function metafieldDefinitionCreate({ definition }: { definition: DefinitionInput
 
 const FLOW_PAYLOAD_LIMIT = 50_000;
 
+const REFERENCE_OBJECTS: Record<string, (ctx: ExecContext, id: number) => boolean> = {
+  customer: (ctx, id) => ctx.state.store.customers.some((c) => c.id === id),
+  product: (ctx, id) => ctx.state.store.products.some((p) => p.id === id),
+  order: (ctx, id) => ctx.state.store.orders.some((o) => o.id === id),
+};
+
+/**
+ * A payload against the deployed trigger definition (an approximation of Flow's own check; its
+ * messages are not reproduced verbatim): every field present, no unknown property, reference ids
+ * numeric and naming an existing object, number_decimal a number, text a single-line string.
+ */
+function flowPayloadProblems(def: SimFlowTrigger, payload: unknown, ctx: ExecContext): string[] {
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return ['Payload must be a JSON object.'];
+  const p = payload as Record<string, unknown>;
+  const problems: string[] = [];
+  const expected = new Set<string>();
+  for (const f of def.fields) {
+    const ref = /^(\w+)_reference$/.exec(f.type)?.[1];
+    const key = ref ? `${ref}_id` : f.key!;
+    expected.add(key);
+    if (!(key in p)) {
+      problems.push(`Missing required property: ${key}`);
+      continue;
+    }
+    const v = p[key];
+    if (ref) {
+      const id = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(id) || id <= 0) problems.push(`Property ${key} must be a numeric id`);
+      else if (REFERENCE_OBJECTS[ref] && !REFERENCE_OBJECTS[ref](ctx, id)) problems.push(`Property ${key}: ${ref} ${id} does not exist`);
+    } else if (f.type === 'number_decimal') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`Property '${key}' must be a number_decimal`);
+    } else if (f.type === 'boolean') {
+      if (typeof v !== 'boolean') problems.push(`Property '${key}' must be a boolean`);
+    } else if (typeof v !== 'string' || (f.type === 'single_line_text_field' && /[\r\n]/.test(v))) {
+      problems.push(`Property '${key}' must be a ${f.type}`);
+    }
+  }
+  for (const k of Object.keys(p)) if (!expected.has(k)) problems.push(`Unknown property: ${k}`);
+  return problems;
+}
+
 function flowTriggerReceive(args: { handle?: string | null; payload?: unknown; body?: string | null }, ctx: ExecContext) {
   const handle = args.handle ?? null;
   if (!handle && !args.body) return { userErrors: [{ field: ['handle'], message: 'Handle is required.' }] };
@@ -486,6 +605,12 @@ function flowTriggerReceive(args: { handle?: string | null; payload?: unknown; b
   const size = Buffer.byteLength(JSON.stringify(args.payload ?? args.body ?? null));
   if (size > FLOW_PAYLOAD_LIMIT) {
     return { userErrors: [{ field: ['payload'], message: `Errors validating schema: Properties size exceeds the limit of ${FLOW_PAYLOAD_LIMIT} bytes.` }] };
+  }
+  const def = handle ? ctx.flowTriggers?.get(handle) : undefined;
+  if (handle && ctx.flowTriggers && !def) return { userErrors: [{ field: ['handle'], message: `Invalid handle: no trigger extension with handle '${handle}'.` }] };
+  if (def) {
+    const problems = flowPayloadProblems(def, args.payload, ctx);
+    if (problems.length > 0) return { userErrors: [{ field: ['payload'], message: `Errors validating schema:\n${problems.map((p) => `  ${p}`).join('\n')}` }] };
   }
   ctx.state.flowTriggers.push({ handle, payload: args.payload ?? null, body: args.body ?? null, at: iso(ctx.now()) });
   return { userErrors: [] };

@@ -1,10 +1,12 @@
-// A subset of Shopify's search syntax for `orders(query:)`: space-separated terms, all of which
-// must match (AND), `-term` negates. Supported fields: created_at, updated_at, processed_at
-// (comparators > >= < <= and date-only equality meaning that UTC day), financial_status, test,
-// customer_id, id, name. Unknown fields are ignored, as Shopify ignores them (with a warning).
-import type { SimOrder } from './types.ts';
+// A subset of Shopify's search syntax for `orders(query:)` and `products(query:)`:
+// space-separated terms, all of which must match (AND), `-term` negates. Supported fields, orders:
+// created_at, updated_at, processed_at (comparators > >= < <= and date-only equality meaning that
+// UTC day), financial_status, test, customer_id, id, name; products: created_at, updated_at, id,
+// status, product_type, vendor, tag. Unknown fields are ignored, as Shopify ignores them (with a
+// warning).
+import type { SimOrder, SimProduct } from './types.ts';
 
-type Pred = (o: SimOrder) => boolean;
+type Pred<T = SimOrder> = (o: T) => boolean;
 
 function tokens(q: string): string[] {
   return q.match(/-?[\w.]+:(?:[<>]=?|=)?(?:'[^']*'|"[^"]*"|\S+)|\S+/g) ?? [];
@@ -14,7 +16,7 @@ function unquote(v: string): string {
   return /^(['"]).*\1$/.test(v) ? v.slice(1, -1) : v;
 }
 
-function timePred(get: (o: SimOrder) => string | null, op: string, raw: string): Pred | null {
+function timePred<T>(get: (o: T) => string | null, op: string, raw: string): Pred<T> | null {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
   const t = raw === 'now' ? Date.now() : Date.parse(dateOnly ? `${raw}T00:00:00Z` : raw);
   if (!Number.isFinite(t)) return null;
@@ -33,7 +35,7 @@ function timePred(get: (o: SimOrder) => string | null, op: string, raw: string):
   };
 }
 
-function numPred(get: (o: SimOrder) => number | null, op: string, raw: string): Pred | null {
+function numPred<T>(get: (o: T) => number | null, op: string, raw: string): Pred<T> | null {
   const n = Number(raw.replace(/^gid:\/\/shopify\/\w+\//, ''));
   if (!Number.isFinite(n)) return null;
   return (o) => {
@@ -61,14 +63,40 @@ function termPred(term: string): Pred | null {
   }
 }
 
-export function orderFilter(query: string | null | undefined): Pred {
+function filter<T>(query: string | null | undefined, term: (t: string) => Pred<T> | null): Pred<T> {
   if (!query || !query.trim()) return () => true;
-  const preds: Pred[] = [];
+  const preds: Pred<T>[] = [];
   for (const t of tokens(query)) {
     if (t === 'AND') continue;
     const negate = t.startsWith('-');
-    const p = termPred(negate ? t.slice(1) : t);
+    const p = term(negate ? t.slice(1) : t);
     if (p) preds.push(negate ? (o) => !p(o) : p);
   }
   return (o) => preds.every((p) => p(o));
+}
+
+export function orderFilter(query: string | null | undefined): Pred {
+  return filter(query, termPred);
+}
+
+function productTermPred(term: string): Pred<SimProduct> | null {
+  const m = /^([\w.]+):([<>]=?|=)?(.*)$/.exec(term);
+  if (!m) return null;
+  const [, field, op = '=', rawValue] = m as unknown as [string, string, string | undefined, string];
+  const value = unquote(rawValue);
+  const oneOf = (v: string) => value.split(',').some((x) => x.trim().toLowerCase() === v.toLowerCase());
+  switch (field) {
+    case 'created_at': return timePred((p: SimProduct) => p.createdAt, op, value);
+    case 'updated_at': return timePred((p: SimProduct) => p.updatedAt, op, value);
+    case 'id': return numPred((p: SimProduct) => p.id, op, value);
+    case 'status': return (p) => oneOf(p.status);
+    case 'product_type': return (p) => oneOf(p.productType);
+    case 'vendor': return (p) => oneOf(p.vendor);
+    case 'tag': return (p) => p.tags.some((t) => t.toLowerCase() === value.toLowerCase());
+    default: return null;
+  }
+}
+
+export function productFilter(query: string | null | undefined): Pred<SimProduct> {
+  return filter(query, productTermPred);
 }

@@ -14,8 +14,8 @@ const COMMANDS: Record<string, Command> = {
     run: async () => (await import('./main.ts')).serve(),
   },
   demo: {
-    summary: 'Run the whole loop offline: simulated store, backend, backfill, live orders.',
-    usage: 'shopml demo [--for SECONDS] [--seed N] [--port N] [--data FILE --format online-retail|csv]',
+    summary: 'Run the whole loop offline: simulated store, backend, backfill, training, canary, live orders and shoppers, dashboard.',
+    usage: 'shopml demo [--for SECONDS] [--seed N] [--port N] [--dir DIR] [--data FILE --format online-retail|csv] [--rate N] [--shoppers N] [--lift X] [--consent X] [--holdout PCT] [--challenger PCT] [--retrain-after ORDERS] [--policy-every S] [--monitor-every S]   (docs/demo.md)',
     run: async (argv) => (await import('./demo/demo-command.ts')).runDemoCommand(argv),
   },
   import: {

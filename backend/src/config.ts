@@ -18,6 +18,21 @@ export interface Config {
   logLevel: string;
   /** How long a write waits for a lock held elsewhere before answering 503 (ms). */
   busyTimeoutMs: number;
+  /** Background jobs and the retraining schedule (docs/jobs.md). */
+  jobs: JobsConfig;
+}
+
+export interface JobsConfig {
+  /** SHOPML_JOBS=off: `serve` runs no job runner and no scheduler. */
+  enabled: boolean;
+  concurrency: number;
+  trainConcurrency: number;
+  leaseSeconds: number;
+  maxAttempts: number;
+  retrainIntervalDays: number;
+  retrainMinNewOrders: number;
+  retrainMinGapMinutes: number;
+  schedulerTickSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +83,28 @@ function url(env: Env, name: string, fallback?: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be on or off (got "${env[name]}")`);
+}
+
+function jobsConfig(env: Env): JobsConfig {
+  return {
+    enabled: onOff(env, 'SHOPML_JOBS', true),
+    concurrency: integer(env, 'SHOPML_JOBS_CONCURRENCY', 2, 1, 64),
+    trainConcurrency: integer(env, 'SHOPML_JOBS_TRAIN_CONCURRENCY', 1, 1, 64),
+    leaseSeconds: integer(env, 'SHOPML_JOBS_LEASE_SECONDS', 60, 1, 3600),
+    maxAttempts: integer(env, 'SHOPML_JOBS_MAX_ATTEMPTS', 5, 1, 100),
+    retrainIntervalDays: integer(env, 'SHOPML_RETRAIN_INTERVAL_DAYS', 7, 0, 365),
+    retrainMinNewOrders: integer(env, 'SHOPML_RETRAIN_MIN_NEW_ORDERS', 500, 0, 100_000_000),
+    retrainMinGapMinutes: integer(env, 'SHOPML_RETRAIN_MIN_GAP_MINUTES', 60, 0, 10_080),
+    schedulerTickSeconds: integer(env, 'SHOPML_SCHEDULER_TICK_SECONDS', 60, 1, 86_400),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const scopes = (env.SCOPES?.trim() || DEFAULT_SCOPES).split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of scopes) if (!/^(read|write|unauthenticated_read|unauthenticated_write)_[a-z_]+$/.test(s)) {
@@ -92,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminBaseUrl: url(env, 'SHOPIFY_ADMIN_BASE_URL', 'https://{shop}'),
     logLevel,
     busyTimeoutMs: integer(env, 'SQLITE_BUSY_TIMEOUT_MS', 2000, 0, 60_000),
+    jobs: jobsConfig(env),
   };
 }
 
@@ -100,5 +138,6 @@ export function describeConfig(c: Config): Record<string, unknown> {
   return {
     apiKey: c.apiKey, scopes: c.scopes.join(','), appUrl: c.appUrl, port: c.port, host: c.host,
     databasePath: c.databasePath, busyTimeoutMs: c.busyTimeoutMs, artifactsDir: c.artifactsDir, adminBaseUrl: c.adminBaseUrl, logLevel: c.logLevel,
+    jobs: c.jobs,
   };
 }

@@ -12,11 +12,15 @@ import { createMetrics } from './metrics.ts';
 import { createShopifyApi, createVerifier } from './shopify/verify.ts';
 import { defaultFlowActions } from './flow/actions.ts';
 import { notifyBulkFinished } from './shopify/bulk-export.ts';
+import { defaultJobHandlers } from './jobs/handlers.ts';
+import { startBackgroundJobs, type BackgroundJobs, type BackgroundOptions } from './jobs/background.ts';
 
 export interface Runtime {
   app: FastifyInstance;
   deps: AppDeps;
   url: string;
+  /** The job runner and retraining scheduler; null when disabled (SHOPML_JOBS=off or opts.jobs false). */
+  jobs: BackgroundJobs | null;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,10 @@ export interface RuntimeOptions {
    * option for an in-memory database, which a second connection cannot open).
    */
   webhookWriterThread?: boolean;
+  /** Run the job runner and retraining scheduler (default: config.jobs.enabled). false for benchmarks. */
+  jobs?: boolean;
+  /** Job runner / scheduler overrides and extra retrain triggers (drift, accuracy monitors). */
+  jobOptions?: Omit<BackgroundOptions, 'log'>;
 }
 
 export async function createDeps(config: Config, opts: RuntimeOptions = {}): Promise<AppDeps> {
@@ -43,6 +51,7 @@ export async function createDeps(config: Config, opts: RuntimeOptions = {}): Pro
     verifier: createVerifier(createShopifyApi(config)),
     metrics: createMetrics({ defaultMetrics: opts.defaultMetrics ?? true }),
     flowActions: new Map(),
+    jobHandlers: defaultJobHandlers(),
     now: opts.now ?? (() => new Date()),
     fetch: opts.fetch ?? globalThis.fetch,
     lifecycle: { shuttingDown: false },
@@ -75,15 +84,18 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     await webhookWriter?.stop();
     throw err;
   });
+  const jobs = (opts.jobs ?? config.jobs.enabled) ? startBackgroundJobs(deps, { log: app.log, ...opts.jobOptions }) : null;
   let closed = false;
   return {
     app,
     deps,
     url: address.replace('[::1]', '127.0.0.1'),
+    jobs,
     async close() {
       if (closed) return;
       closed = true;
       deps.lifecycle.shuttingDown = true;
+      await jobs?.stop(); // running handlers finish (or are released) while the store is still open
       // Stops accepting and lets in-flight requests finish. Node closes the keep-alive
       // connections that are idle when close() starts; one whose response goes out later (a
       // webhook answered after its commit) would hold close() open until keepAliveTimeout, so

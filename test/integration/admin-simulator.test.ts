@@ -66,9 +66,9 @@ describe('simulator: requests', () => {
   });
 
   it('refuses unsupported root fields, protected customer fields and over-cost queries clearly', async () => {
-    const unsupported = await gql('{ products(first: 1) { nodes { id } } }');
+    const unsupported = await gql('{ collections(first: 1) { nodes { id } } }');
     expect(unsupported.body.errors[0]).toMatchObject({ extensions: { code: 'NOT_IMPLEMENTED_IN_SIMULATOR' } });
-    expect(unsupported.body.errors[0].message).toContain("'products'");
+    expect(unsupported.body.errors[0].message).toContain("'collections'");
     const prot = await gql('{ orders(first: 1) { nodes { email customer { firstName } } } }');
     expect(prot.body.errors[0].extensions).toMatchObject({ code: 'ACCESS_DENIED', fields: ['Order.email', 'Customer.firstName'] });
     const big = await gql(ORDERS_PAGE, { first: 50 }); // 50 orders × 100 line items

@@ -1,5 +1,5 @@
 // Install through token exchange against the simulated Shopify, the encrypted token at rest,
-// a backfill through the bulk export with it, and uninstall.
+// the first backfill (catalog, then orders: two bulk exports) with it, and uninstall.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAdminSimulator, type AdminSimulator } from '../../simulator/admin-server.ts';
 import { generateStore } from '../../simulator/store.ts';
@@ -33,7 +33,7 @@ it('a forged session token installs nothing', async () => {
   expect(loadOfflineToken(be.deps.db, be.deps.keys, shop)).toBeNull();
 });
 
-it('exchanges the first session token for an offline token, stored encrypted, usable for a backfill', async () => {
+it('exchanges the first session token for an offline token, stored encrypted, usable for the catalog and order backfill', async () => {
   const res = await fetch(`${be.url}/api/v1/session`, { method: 'POST', headers: { Authorization: `Bearer ${sessionToken({ apiKey: TEST_API_KEY, secret: TEST_SECRET, shop })}` } });
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ shop, installed: true });
@@ -48,9 +48,11 @@ it('exchanges the first session token for an offline token, stored encrypted, us
   const t0 = Date.now();
   const counts = await backfillShop({ db: be.deps.db, keys: be.deps.keys, shop, adminBaseUrl: sim.baseUrlTemplate, pollIntervalMs: 60_000 });
   expect(Date.now() - t0).toBeLessThan(20_000);
-  expect(be.deps.db.prepare(`SELECT count(*) FROM events WHERE shop = ? AND topic = 'bulk_operations/finish'`).pluck().get(shop)).toBe(1);
-  expect(be.deps.db.prepare(`SELECT status FROM bulk_operations WHERE shop = ?`).pluck().get(shop)).toBe('COMPLETED');
-  expect(counts.orders).toBe(store.orders.length);
+  expect(be.deps.db.prepare(`SELECT count(*) FROM events WHERE shop = ? AND topic = 'bulk_operations/finish'`).pluck().get(shop)).toBe(2);
+  expect(be.deps.db.prepare(`SELECT status FROM bulk_operations WHERE shop = ?`).pluck().all(shop)).toEqual(['COMPLETED', 'COMPLETED']);
+  expect(counts.products!.products).toBe(store.products.length);
+  expect(be.deps.db.prepare('SELECT count(*) FROM products WHERE shop = ?').pluck().get(shop)).toBe(store.products.length);
+  expect(counts.orders!.orders).toBe(store.orders.length);
   expect(be.deps.db.prepare('SELECT count(*) FROM orders WHERE shop = ?').pluck().get(shop)).toBe(store.orders.length);
   // The simulator saw the stored token on its Admin API.
   expect(sim.calls.filter((c) => c.shop === shop && c.outcome === 'ok').length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NoDeprecatedCustomRule, parse, specifiedRules, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { ALL_DOCUMENTS, BULK_ORDERS_QUERY, bulkOrdersQuery, BULK_RUN } from '../../backend/src/shopify/documents.ts';
+import { ALL_DOCUMENTS, BULK_ORDERS_QUERY, bulkOrdersQuery, BULK_PRODUCTS_QUERY, bulkProductsQuery, BULK_RUN } from '../../backend/src/shopify/documents.ts';
 import { adminSchema, validateAdminDocument } from '../../backend/src/shopify/schema.ts';
 import { checkBulkQuery } from '../../simulator/bulk-ops.ts';
 
@@ -68,6 +68,17 @@ describe('Admin GraphQL documents', () => {
     // With a search filter (quoted safely) it still validates.
     const filtered = bulkOrdersQuery(`updated_at:>='2026-01-01T00:00:00Z' "x"`);
     expect(validateAdminDocument(filtered).map((e) => e.message)).toEqual([]);
+  });
+
+  it('the products bulk query: products with their variants, the image from featuredMedia, no first', () => {
+    expect(BULK_PRODUCTS_QUERY).not.toMatch(/first:|featuredImage|\bimages\b/);
+    const checked = checkBulkQuery(adminSchema(), BULK_PRODUCTS_QUERY);
+    expect('error' in checked ? checked.error : 'ok').toBe('ok');
+    const fields = selectedFields(BULK_PRODUCTS_QUERY);
+    for (const f of ['Product.featuredMedia', 'Media.alt', 'Image.url', 'Image.altText', 'ProductVariant.price', 'ProductVariant.inventoryQuantity', 'InventoryItem.id', 'InventoryItem.tracked']) {
+      expect(fields).toContain(f);
+    }
+    expect(validateAdminDocument(bulkProductsQuery(`updated_at:>='2026-01-01T00:00:00Z' "x"`)).map((e) => e.message)).toEqual([]);
   });
 
   it('BULK_RUN asks for the ungrouped layout explicitly', () => {

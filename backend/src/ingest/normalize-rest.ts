@@ -262,12 +262,15 @@ export function normalizeRefund(payload: unknown): NormalizedRefund {
   return { id: r.id, orderId: r.order_id, createdAt: r.created_at, lines: r.refund_line_items.map((l) => ({ lineId: l.line_item_id, quantity: l.quantity })) };
 }
 
+const altOf = (image: Record<string, unknown> | null | undefined): string | null => (typeof image?.alt === 'string' && image.alt ? image.alt : null);
+
 export function normalizeProduct(payload: unknown): NormalizedProduct {
   const p = parse(product, payload, 'product');
   return {
     id: p.id, title: p.title, handle: p.handle, productType: p.product_type, vendor: p.vendor,
     status: p.status ? p.status.toUpperCase() : null, tags: p.tags, createdAt: p.created_at, updatedAt: p.updated_at,
     image: p.image?.src ?? p.images?.[0]?.src ?? null,
+    imageAlt: altOf(p.image ?? p.images?.[0]),
     variants: p.variants.map((v) => ({ id: v.id, title: v.title, sku: v.sku, price: v.price, inventoryItemId: v.inventory_item_id })),
   };
 }

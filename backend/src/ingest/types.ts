@@ -62,6 +62,8 @@ export interface NormalizedProduct {
   createdAt: string | null;
   updatedAt: string | null;
   image: string | null;
+  /** The image's alt text (event log only: the projections have no column for it yet). */
+  imageAlt?: string | null;
   variants: NormalizedVariant[];
 }
 

@@ -1,14 +1,14 @@
 // A shop's catalog in memory, for serving: per product the object the storefront receives (first
 // purchasable variant, its price, image, URL) and whether it may be served at all (not deleted,
 // active, in stock). Loaded once; afterwards kept current from the event log: every product and
-// inventory webhook appends an event, so a request reads `max(events.id)` and, only when the log
+// inventory webhook (and every catalog backfill row) appends an event, so a request reads `max(events.id)` and, only when the log
 // grew, looks at the new catalog events of its shop and reloads just the products they touch.
 //
 // Stock: a variant with inventory levels is in stock when their sum is > 0; a variant without
 // levels is untracked (always purchasable). A product is servable when it is not deleted, its
 // status is ACTIVE (or unknown) and one of its variants is in stock (or it has none on record).
-// Products the catalog has never seen (orders imported before any product webhook) are served
-// with what is known — the id — as popularity does.
+// Products the catalog has never seen (orders imported before any product webhook or catalog
+// backfill) are served with what is known — the id — as popularity does.
 import type { Db } from '../store/db.ts';
 
 export interface ServedProduct {
@@ -26,7 +26,8 @@ interface Entry {
   ok: boolean;
 }
 
-const CATALOG_TOPICS = ['products/create', 'products/update', 'products/delete', 'inventory_levels/update'];
+// Webhooks, and the catalog backfill's events (backfill.ts), which carry the same payloads.
+const CATALOG_TOPICS = ['products/create', 'products/update', 'products/delete', 'inventory_levels/update', 'bulk/products', 'bulk/inventory'];
 /** Above this many changed products in one refresh, reload everything (one query). */
 const FULL_RELOAD_OVER = 300;
 

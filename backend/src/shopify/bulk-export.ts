@@ -1,11 +1,13 @@
-// Full order export through a bulk operation: start it, wait for it (the
-// `bulk_operations/finish` webhook or polling, whichever comes first), then stream the JSONL
-// and yield normalized orders in batches for the caller to record in chunk transactions.
+// Full exports through a bulk operation (orders with their line items, products with their
+// variants): start it, wait for it (the `bulk_operations/finish` webhook or polling, whichever
+// comes first), then stream the JSONL and yield normalized items in batches for the caller to
+// record in chunk transactions.
 import type { NormalizedOrder } from '../ingest/types.ts';
 import { type AdminClient, operationNameOf } from './admin-client.ts';
 import { AdminApiError, UserErrors, type UserError } from './admin-errors.ts';
-import { BULK_ORDERS_QUERY, BULK_POLL, BULK_RUN } from './documents.ts';
-import { BulkOrderAssembler, readJsonlLines } from './bulk-jsonl.ts';
+import { BULK_ORDERS_QUERY, BULK_POLL, BULK_PRODUCTS_QUERY, BULK_RUN } from './documents.ts';
+import { type BulkAssembler, BulkOrderAssembler, readJsonlLines } from './bulk-jsonl.ts';
+import { type BulkProduct, BulkProductAssembler } from './bulk-products.ts';
 import { parseGid, toGid } from './gid.ts';
 
 export type BulkStatus = 'CREATED' | 'RUNNING' | 'COMPLETED' | 'CANCELING' | 'CANCELED' | 'FAILED' | 'EXPIRED';
@@ -92,23 +94,27 @@ export type BulkProgress =
   | { phase: 'started'; operationId: string }
   | { phase: 'polled'; operationId: string; status: BulkStatus; objectCount: string | null; via: 'poll' | 'webhook' }
   | { phase: 'completed'; operation: BulkOperationInfo }
-  | { phase: 'downloading'; lines: number; orders: number };
+  /** `items`: orders or products reassembled so far (`orders` kept for the orders export). */
+  | { phase: 'downloading'; what: 'orders' | 'products'; lines: number; items: number; orders?: number };
 
 export interface BulkExportOptions {
   client: AdminClient;
   /** For downloading the result file (a signed URL: no access token is sent). */
   fetch?: typeof globalThis.fetch;
-  /** Bulk query; defaults to all orders with their line items. */
+  /** Bulk query; defaults to all orders with their line items (all products with their variants
+   * for runBulkProductExport). */
   query?: string;
   pollIntervalMs?: number;
   /** Extra completion signal (e.g. a promise the webhook route resolves). */
   waitForFinish?: Promise<unknown>;
   signal?: AbortSignal;
-  /** Orders per yielded batch. */
+  /** Items (orders, products) per yielded batch. */
   batchSize?: number;
   /** Give up waiting after this long (the operation keeps running at Shopify). */
   maxWaitMs?: number;
-  /** Orders kept open waiting for late line items (see BulkOrderAssembler); default 2000. */
+  /** Orders (products) kept open waiting for late children (see BulkAssembler); default 2000. */
+  maxPending?: number;
+  /** The former name of `maxPending`. */
   maxPendingOrders?: number;
   onProgress?: (p: BulkProgress) => void;
 }
@@ -201,21 +207,33 @@ export async function waitForBulkOperation(
   }
 }
 
+interface RawSummary {
+  operation: BulkOperationInfo;
+  objects: number;
+  items: number;
+  children: number;
+}
+
 /**
- * Runs the export and yields batches of normalized orders. Returns a summary when done.
- * A malformed line throws BulkJsonlError (with its line number) before the batch holding it is
+ * Runs one bulk query and yields batches of what `assembler` reassembles from its JSONL. A
+ * malformed line throws BulkJsonlError (with its line number) before the batch holding it is
  * yielded, so the caller never records a partial batch.
  */
-export async function* runBulkOrderExport(opts: BulkExportOptions): AsyncGenerator<NormalizedOrder[], BulkExportSummary, void> {
+async function* runBulkExport<T>(
+  opts: BulkExportOptions,
+  query: string,
+  what: 'orders' | 'products',
+  assembler: BulkAssembler<unknown, unknown, T>,
+): AsyncGenerator<T[], RawSummary, void> {
   const { client } = opts;
   const batchSize = opts.batchSize ?? 250;
-  const id = await startBulkQuery(client, opts.query ?? BULK_ORDERS_QUERY);
+  const id = await startBulkQuery(client, query);
   opts.onProgress?.({ phase: 'started', operationId: id });
   const op = await waitForBulkOperation(client, id, opts);
   if (op.status !== 'COMPLETED') throw new BulkOperationFailedError(client.shop, op);
   opts.onProgress?.({ phase: 'completed', operation: op });
 
-  const summary: BulkExportSummary = { operation: op, objects: 0, orders: 0, lines: 0 };
+  const summary: RawSummary = { operation: op, objects: 0, items: 0, children: 0 };
   // No url: the query matched nothing (Shopify omits the file for zero objects).
   if (!op.url) return summary;
 
@@ -224,17 +242,16 @@ export async function* runBulkOrderExport(opts: BulkExportOptions): AsyncGenerat
     await res.body?.cancel();
     throw new AdminApiError(`downloading bulk result failed: HTTP ${res.status}`, { shop: client.shop, operationName: 'BulkDownload' });
   }
-  const assembler = new BulkOrderAssembler(opts.maxPendingOrders ?? 2_000);
-  let ready: NormalizedOrder[] = [];
-  const take = (done: ReturnType<BulkOrderAssembler['finish']>): void => {
-    for (const o of done) {
-      payloadDigests.set(o.order, o.payloadSha256);
-      ready.push(o.order);
-      summary.orders++;
-    }
+  let ready: T[] = [];
+  const take = (done: T[]): void => {
+    for (const item of done) ready.push(item);
+    summary.items += done.length;
   };
   let lines = 0;
-  const full = function* (all: boolean): Generator<NormalizedOrder[]> {
+  const progress = (): void => {
+    opts.onProgress?.({ phase: 'downloading', what, lines, items: summary.items, ...(what === 'orders' ? { orders: summary.items } : {}) });
+  };
+  const full = function* (all: boolean): Generator<T[]> {
     while (ready.length >= batchSize || (all && ready.length > 0)) {
       const out = ready.slice(0, batchSize);
       ready = ready.slice(batchSize);
@@ -246,14 +263,62 @@ export async function* runBulkOrderExport(opts: BulkExportOptions): AsyncGenerat
     lines = lineNumber;
     if (ready.length >= batchSize) {
       summary.objects = assembler.objects;
-      opts.onProgress?.({ phase: 'downloading', lines, orders: summary.orders });
+      progress();
       yield* full(false);
     }
   }
   take(assembler.finish());
   summary.objects = assembler.objects;
-  summary.lines = assembler.lineItems;
+  summary.children = assembler.children;
   yield* full(true);
-  opts.onProgress?.({ phase: 'downloading', lines, orders: summary.orders });
+  progress();
   return summary;
+}
+
+/**
+ * Runs the orders export and yields batches of normalized orders. Returns a summary when done.
+ * A malformed line throws BulkJsonlError (with its line number) before the batch holding it is
+ * yielded, so the caller never records a partial batch.
+ */
+export async function* runBulkOrderExport(opts: BulkExportOptions): AsyncGenerator<NormalizedOrder[], BulkExportSummary, void> {
+  const gen = runBulkExport(opts, opts.query ?? BULK_ORDERS_QUERY, 'orders', new BulkOrderAssembler(opts.maxPending ?? opts.maxPendingOrders ?? 2_000));
+  for (;;) {
+    const step = await gen.next();
+    if (step.done) {
+      const s = step.value;
+      return { operation: s.operation, objects: s.objects, orders: s.items, lines: s.children };
+    }
+    yield step.value.map((o) => {
+      payloadDigests.set(o.order, o.payloadSha256);
+      return o.order;
+    });
+  }
+}
+
+export interface BulkProductExportSummary {
+  operation: BulkOperationInfo;
+  objects: number;
+  products: number;
+  variants: number;
+}
+
+/** The event-log source id of an exported product: re-exports of an unchanged product dedupe. */
+export function bulkProductSourceId(p: BulkProduct): string {
+  return `bulk:${p.gid}:${p.rawUpdatedAt}`;
+}
+
+/**
+ * Runs the products export (every product with its variants, images and stock) and yields
+ * batches of reassembled products; same contract as runBulkOrderExport.
+ */
+export async function* runBulkProductExport(opts: BulkExportOptions): AsyncGenerator<BulkProduct[], BulkProductExportSummary, void> {
+  const gen = runBulkExport(opts, opts.query ?? BULK_PRODUCTS_QUERY, 'products', new BulkProductAssembler(opts.maxPending ?? opts.maxPendingOrders ?? 2_000));
+  for (;;) {
+    const step = await gen.next();
+    if (step.done) {
+      const s = step.value;
+      return { operation: s.operation, objects: s.objects, products: s.items, variants: s.children };
+    }
+    yield step.value;
+  }
 }

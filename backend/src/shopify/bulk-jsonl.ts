@@ -1,6 +1,7 @@
 // Reading a bulk operation's JSONL result: line by line from a byte stream (files can be
-// gigabytes, so never the whole text at once), then reassembling orders from the ungrouped
-// (`groupObjects: false`) layout, where every line item is its own line carrying `__parentId`.
+// gigabytes, so never the whole text at once), then reassembling items from the ungrouped
+// (`groupObjects: false`) layout, where every child (an order's line item, a product's variant) is
+// its own line carrying `__parentId`.
 import { createHash, type Hash } from 'node:crypto';
 import type { LineKind, NormalizedLine, NormalizedOrder } from '../ingest/types.ts';
 import { gidToId, parseGid } from './gid.ts';
@@ -70,7 +71,7 @@ function money(v: RawMoney | null | undefined, what: string): number | null {
   return n;
 }
 
-function instant(v: string | null | undefined, what: string): string {
+export function instant(v: string | null | undefined, what: string): string {
   const t = typeof v === 'string' ? Date.parse(v) : NaN;
   if (!Number.isFinite(t)) throw new Error(`${what} is not a timestamp: ${JSON.stringify(v)}`);
   return new Date(t).toISOString();
@@ -125,32 +126,51 @@ export interface BulkOrder {
   order: NormalizedOrder;
 }
 
-interface Pending {
-  raw: RawOrder;
-  lines: NormalizedLine[];
+/** What one kind of bulk export is made of: its root object type (one per emitted item), the
+ * child type it keeps (other children are counted and ignored), and how both are converted. */
+export interface BulkShape<Root, Child, Out> {
+  rootType: string;
+  childType: string;
+  /** Singular noun for messages: "order", "product". */
+  noun: string;
+  /** Converts one child line (its errors are reported at the child's line). */
+  child(raw: Record<string, unknown>): Child;
+  /** Builds the item from its root object and children (errors: at the root's line). */
+  build(gid: string, root: Root, children: Child[], payloadSha256: string): Out;
+}
+
+interface Pending<Root, Child> {
+  raw: Root;
+  children: Child[];
   hash: Hash;
   firstLine: number;
 }
 
 /**
- * Reassembles orders from JSONL objects. Children come after their parent but, ungrouped, not
- * necessarily right after it; so up to `maxPending` orders stay open and the oldest is emitted
- * when the window is full (or at the end). A child whose parent was already emitted is an error,
- * never a silently dropped line: raise `maxPending` (or export with groupObjects: true).
+ * Reassembles root objects and their children from JSONL lines. Children come after their parent
+ * but, ungrouped, not necessarily right after it; so up to `maxPending` roots stay open and the
+ * oldest is emitted when the window is full (or at the end). A child whose parent was already
+ * emitted is an error, never a silently dropped line: raise `maxPending` (or export with
+ * groupObjects: true).
  */
-export class BulkOrderAssembler {
+export class BulkAssembler<Root, Child, Out> {
   readonly maxPending: number;
-  private pending = new Map<string, Pending>();
+  private readonly shape: BulkShape<Root, Child, Out>;
+  private pending = new Map<string, Pending<Root, Child>>();
+  /** JSONL objects read. */
   objects = 0;
-  lineItems = 0;
+  /** Children of `childType` kept. */
+  children = 0;
+  /** Children of other types (counted, not kept). */
   ignored = 0;
 
-  constructor(maxPending = 10_000) {
+  constructor(shape: BulkShape<Root, Child, Out>, maxPending = 10_000) {
+    this.shape = shape;
     this.maxPending = maxPending;
   }
 
-  /** Feeds one JSONL line; returns orders that are now complete. */
-  push(line: string, lineNumber: number): BulkOrder[] {
+  /** Feeds one JSONL line; returns items that are now complete. */
+  push(line: string, lineNumber: number): Out[] {
     let obj: unknown;
     try {
       obj = JSON.parse(line);
@@ -163,28 +183,29 @@ export class BulkOrderAssembler {
     this.objects++;
     const rec = obj as { id: string; __parentId?: string };
     const type = parseGid(rec.id)?.type;
+    const { noun } = this.shape;
     try {
       if (rec.__parentId === undefined) {
-        if (type !== 'Order') throw new Error(`unexpected root object ${rec.id}`);
-        if (this.pending.has(rec.id)) throw new Error(`order ${rec.id} appears twice`);
+        if (type !== this.shape.rootType) throw new Error(`unexpected root object ${rec.id}`);
+        if (this.pending.has(rec.id)) throw new Error(`${noun} ${rec.id} appears twice`);
         const hash = createHash('sha256').update(line).update('\n');
-        this.pending.set(rec.id, { raw: rec as RawOrder, lines: [], hash, firstLine: lineNumber });
+        this.pending.set(rec.id, { raw: rec as Root, children: [], hash, firstLine: lineNumber });
         return this.pending.size > this.maxPending ? this.flushOldest(this.pending.size - this.maxPending) : [];
       }
       const parent = this.pending.get(rec.__parentId);
       if (!parent) {
         // Remembering every emitted id would make memory grow with the file; the message covers both cases.
         throw new Error(
-          `child of ${rec.__parentId}, which is unknown or was already emitted (more than ${this.maxPending} newer orders came in between; raise maxPending)`,
+          `child of ${rec.__parentId}, which is unknown or was already emitted (more than ${this.maxPending} newer ${noun}s came in between; raise maxPending)`,
         );
       }
-      if (type !== 'LineItem') {
+      if (type !== this.shape.childType) {
         this.ignored++;
         return [];
       }
-      parent.lines.push(normalizeLine(rec as RawLineItem));
+      parent.children.push(this.shape.child(rec as Record<string, unknown>));
       parent.hash.update(line).update('\n');
-      this.lineItems++;
+      this.children++;
       return [];
     } catch (err) {
       if (err instanceof BulkJsonlError) throw err;
@@ -192,24 +213,45 @@ export class BulkOrderAssembler {
     }
   }
 
-  /** Emits every order still open (call at end of file). */
-  finish(): BulkOrder[] {
+  /** Emits every item still open (call at end of file). */
+  finish(): Out[] {
     return this.flushOldest(this.pending.size);
   }
 
-  private flushOldest(n: number): BulkOrder[] {
-    const out: BulkOrder[] = [];
+  private flushOldest(n: number): Out[] {
+    const out: Out[] = [];
     for (const [gid, p] of this.pending) {
       if (out.length >= n) break;
       this.pending.delete(gid);
-      let order: NormalizedOrder;
       try {
-        order = normalizeBulkOrder(p.raw, p.lines);
+        out.push(this.shape.build(gid, p.raw, p.children, p.hash.digest('hex')));
       } catch (err) {
         throw new BulkJsonlError(p.firstLine, (err as Error).message, { cause: err });
       }
-      out.push({ gid, rawUpdatedAt: p.raw.updatedAt ?? order.updatedAt, payloadSha256: p.hash.digest('hex'), order });
     }
     return out;
+  }
+}
+
+const ORDER_SHAPE: BulkShape<RawOrder, NormalizedLine, BulkOrder> = {
+  rootType: 'Order',
+  childType: 'LineItem',
+  noun: 'order',
+  child: (raw) => normalizeLine(raw as unknown as RawLineItem),
+  build: (gid, raw, lines, payloadSha256) => {
+    const order = normalizeBulkOrder(raw, lines);
+    return { gid, rawUpdatedAt: raw.updatedAt ?? order.updatedAt, payloadSha256, order };
+  },
+};
+
+/** Orders with their line items (the orders bulk query). */
+export class BulkOrderAssembler extends BulkAssembler<RawOrder, NormalizedLine, BulkOrder> {
+  constructor(maxPending = 10_000) {
+    super(ORDER_SHAPE, maxPending);
+  }
+
+  /** Line items read. */
+  get lineItems(): number {
+    return this.children;
   }
 }

@@ -47,6 +47,27 @@ query OrderById($id: ID!, $lineItemsFirst: Int = 100) {
 }
 ${ORDER_FIELDS}`;
 
+/** Line items of one order page by page: for an order with more lines than ORDER_BY_ID fetched. */
+export const ORDER_LINE_ITEMS_PAGE = `
+query OrderLineItemsPage($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    id
+    lineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        quantity
+        sku
+        title
+        isGiftCard
+        product { id }
+        variant { id }
+        originalUnitPriceSet { shopMoney { amount } }
+      }
+    }
+  }
+}`;
+
 /** The bulk query body for `bulkOperationRunQuery`: a connection of connections; bulk queries
  * take no `first` (the whole result set is exported). `search` is Shopify search syntax, e.g.
  * `updated_at:>=2026-01-01`. */
@@ -87,6 +108,51 @@ export function bulkOrdersQuery(search?: string): string {
 }
 
 export const BULK_ORDERS_QUERY = bulkOrdersQuery();
+
+/** The bulk query body for the product catalog: products with their variants (a connection of
+ * connections, like the orders one). The image is the featured media's (`featuredImage` and
+ * `images` are deprecated in 2026-07): a MediaImage's own image, else the preview image other
+ * media (video, 3D model) carry. `inventoryQuantity` is the variant's total over all locations;
+ * `tracked` tells whether Shopify counts it at all (an untracked variant is always purchasable). */
+export function bulkProductsQuery(search?: string): string {
+  const args = search ? `(query: ${JSON.stringify(search)}, sortKey: ID)` : '(sortKey: ID)';
+  return `{
+  products${args} {
+    edges {
+      node {
+        id
+        title
+        handle
+        status
+        productType
+        vendor
+        tags
+        createdAt
+        updatedAt
+        featuredMedia {
+          alt
+          preview { image { url altText } }
+          ... on MediaImage { image { url altText } }
+        }
+        variants {
+          edges {
+            node {
+              id
+              title
+              price
+              sku
+              inventoryQuantity
+              inventoryItem { id tracked }
+            }
+          }
+        }
+      }
+    }
+  }
+}`;
+}
+
+export const BULK_PRODUCTS_QUERY = bulkProductsQuery();
 
 // groupObjects: false is the 2026-07 default; spelled out because it was `true` before 2026-01
 // and the JSONL reader depends on the ungrouped `__parentId` layout.
@@ -166,7 +232,9 @@ query CurrentAppInstallation {
 export const ALL_DOCUMENTS: Readonly<Record<string, string>> = {
   ORDERS_PAGE,
   ORDER_BY_ID,
+  ORDER_LINE_ITEMS_PAGE,
   BULK_ORDERS_QUERY,
+  BULK_PRODUCTS_QUERY,
   BULK_RUN,
   BULK_POLL,
   TAGS_ADD,
