@@ -8,6 +8,7 @@ import type { Keys } from './keys.ts';
 import type { Metrics } from './metrics.ts';
 import type { Verifier } from './shopify/verify.ts';
 import type { FlowActionHandler } from './flow/routes.ts';
+import type { JobHandler, TrainedHook } from './jobs/handlers.ts';
 import { errorBody } from './errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { webhookRoutes } from './ingest/webhook-route.ts';
@@ -16,6 +17,8 @@ import { proxyRoutes } from './serve/proxy-routes.ts';
 import { apiRoutes } from './api/routes.ts';
 import { registryRoutes } from './api/registry-routes.ts';
 import { controlsRoutes } from './api/controls-routes.ts';
+import { jobsRoutes } from './api/jobs-routes.ts';
+import { insightsRoutes } from './api/insights-routes.ts';
 import { canaryRoutes } from './api/canary-routes.ts';
 
 export interface AppDeps {
@@ -26,6 +29,10 @@ export interface AppDeps {
   verifier: Verifier;
   metrics: Metrics;
   flowActions: Map<string, FlowActionHandler>;
+  /** Job type → handler (jobs/handlers.ts); the runner runs only types found here. */
+  jobHandlers: Map<string, JobHandler>;
+  /** Called after each `train` job trained (jobs/train-handler.ts): re-tagging, Flow triggers, monitors. */
+  onTrained?: TrainedHook[];
   now: () => Date;
   fetch: typeof globalThis.fetch;
   lifecycle: { shuttingDown: boolean };
@@ -71,6 +78,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyServerOpti
   await app.register(apiRoutes, deps);
   await app.register(registryRoutes, deps);
   await app.register(controlsRoutes, deps);
+  await app.register(jobsRoutes, deps);
+  await app.register(insightsRoutes, deps);
   await app.register(canaryRoutes, deps);
+  await app.register((await import('./dashboard/routes.ts')).dashboardRoutes, deps);
   return app;
 }
