@@ -1,6 +1,9 @@
 // Environment → typed, validated configuration. A bad or missing value stops start-up with one
 // line naming the variable; secret values never appear in messages.
 import { resolve } from 'node:path';
+import { gatePolicyFromEnv } from './registry/gate.ts';
+import { parseThresholds } from './quality/gate.ts';
+import { SETTING_SPECS, settingsFromEnv } from './monitor/settings.ts';
 
 export interface Config {
   apiKey: string;
@@ -33,6 +36,12 @@ export interface JobsConfig {
   retrainMinNewOrders: number;
   retrainMinGapMinutes: number;
   schedulerTickSeconds: number;
+  /** SHOPML_AUTO_CANARY: a new recommend challenger starts a canary by itself (default on). */
+  autoCanary: boolean;
+  /** How often live canaries and running shadows are evaluated (0 = never by itself). */
+  policyIntervalMinutes: number;
+  /** How often the drift / accuracy / KPI monitor runs per shop (0 = never by itself). */
+  monitorIntervalHours: number;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +111,9 @@ function jobsConfig(env: Env): JobsConfig {
     retrainMinNewOrders: integer(env, 'SHOPML_RETRAIN_MIN_NEW_ORDERS', 500, 0, 100_000_000),
     retrainMinGapMinutes: integer(env, 'SHOPML_RETRAIN_MIN_GAP_MINUTES', 60, 0, 10_080),
     schedulerTickSeconds: integer(env, 'SHOPML_SCHEDULER_TICK_SECONDS', 60, 1, 86_400),
+    autoCanary: onOff(env, 'SHOPML_AUTO_CANARY', true),
+    policyIntervalMinutes: integer(env, 'SHOPML_POLICY_INTERVAL_MINUTES', 60, 0, 10_080),
+    monitorIntervalHours: integer(env, 'SHOPML_MONITOR_INTERVAL_HOURS', 24, 0, 8_760),
   };
 }
 
@@ -130,7 +142,29 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     busyTimeoutMs: integer(env, 'SQLITE_BUSY_TIMEOUT_MS', 2000, 0, 60_000),
     jobs: jobsConfig(env),
+    ...checkModelSettings(env),
   };
+}
+
+/**
+ * The model-side settings are read where they are used (training, the monitor, in worker threads
+ * too); here they are only checked, so a malformed value stops start-up instead of failing the
+ * first training hours later.
+ */
+function checkModelSettings(env: Env): Record<never, never> {
+  const check = (name: string, f: () => unknown) => {
+    if (env[name] === undefined || env[name]!.trim() === '') return;
+    try {
+      f();
+    } catch (err) {
+      throw new ConfigError(name, `is invalid: ${(err as Error).message}`);
+    }
+  };
+  check('SHOPML_PROMOTION_TOLERANCE', () => gatePolicyFromEnv(env));
+  check('SHOPML_QUALITY_THRESHOLDS', () => parseThresholds(env.SHOPML_QUALITY_THRESHOLDS!, 'SHOPML_QUALITY_THRESHOLDS'));
+  for (const spec of SETTING_SPECS) check(spec.env, () => settingsFromEnv({ [spec.env]: env[spec.env] }));
+  check('SHOPML_DRIFT_METHOD', () => settingsFromEnv({ SHOPML_DRIFT_METHOD: env.SHOPML_DRIFT_METHOD }));
+  return {};
 }
 
 /** Only what is safe to print: no secrets, no tokens. */

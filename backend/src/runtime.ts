@@ -13,6 +13,7 @@ import { createShopifyApi, createVerifier } from './shopify/verify.ts';
 import { defaultFlowActions } from './flow/actions.ts';
 import { notifyBulkFinished } from './shopify/bulk-export.ts';
 import { defaultJobHandlers } from './jobs/handlers.ts';
+import { installLoop } from './jobs/loop.ts';
 import { startBackgroundJobs, type BackgroundJobs, type BackgroundOptions } from './jobs/background.ts';
 
 export interface Runtime {
@@ -58,6 +59,7 @@ export async function createDeps(config: Config, opts: RuntimeOptions = {}): Pro
     onBulkFinished: (shop, id) => notifyBulkFinished(shop, id),
   };
   for (const a of defaultFlowActions()) deps.flowActions.set(a.handle, a);
+  installLoop(deps);
   return deps;
 }
 

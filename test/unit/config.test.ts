@@ -23,6 +23,12 @@ describe('configuration', () => {
     ['SHOPML_SECRET_KEY', undefined, /SHOPML_SECRET_KEY is required/],
     ['SHOPML_ADMIN_TOKEN', 'abc', /SHOPML_ADMIN_TOKEN must be at least 16/],
     ['SCOPES', 'read_orders,drop tables', /SCOPES has an invalid scope/],
+    ['SHOPML_PROMOTION_TOLERANCE', '{recommend: 0.02', /SHOPML_PROMOTION_TOLERANCE is invalid: .*must be JSON/],
+    ['SHOPML_PROMOTION_TOLERANCE', '{"ranking": 0.02}', /unknown kind: ranking/],
+    ['SHOPML_QUALITY_THRESHOLDS', '[1', /SHOPML_QUALITY_THRESHOLDS is invalid/],
+    ['SHOPML_DRIFT_ALPHA', '2', /SHOPML_DRIFT_ALPHA is invalid/],
+    ['SHOPML_DRIFT_METHOD', 'magic', /SHOPML_DRIFT_METHOD is invalid/],
+    ['SHOPML_AUTO_CANARY', 'maybe', /SHOPML_AUTO_CANARY must be on or off/],
   ])('stops on a bad %s with one line naming it', (name, value, message) => {
     const e = { ...env, [name]: value };
     if (value === undefined) delete e[name as keyof typeof e];

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
-import { exchangeForOfflineToken, loadOfflineToken, storeOfflineToken } from '../shopify/auth.ts';
+import { ensureInstalled } from '../shopify/install.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 
 export type Principal = { kind: 'operator' } | { kind: 'shop'; shop: string; userId: string | null };
@@ -35,18 +35,8 @@ export function makeAuthenticate(deps: AppDeps) {
       return;
     }
     req.principal = { kind: 'shop', shop: v.shop, userId: v.userId };
-    if (!loadOfflineToken(deps.db, deps.keys, v.shop)) {
-      try {
-        const t = await exchangeForOfflineToken({
-          shop: v.shop, sessionToken: bearer!, apiKey: deps.config.apiKey, apiSecret: deps.config.apiSecret,
-          adminBaseUrl: deps.config.adminBaseUrl, fetch: deps.fetch,
-        });
-        await deps.writer.write((db) => storeOfflineToken(db, deps.keys, v.shop, t.accessToken, t.scope, deps.now().toISOString()));
-        req.log.info({ shop: v.shop }, 'installed: offline access token stored');
-      } catch (err) {
-        req.log.error({ shop: v.shop, err: (err as Error).message }, 'token exchange failed');
-        await reply.code(502).send(errorBody('internal', 'could not obtain an access token from Shopify'));
-      }
+    if (!(await ensureInstalled(deps, v.shop, bearer!, req.log))) {
+      await reply.code(502).send(errorBody('internal', 'could not obtain an access token from Shopify'));
     }
   };
 }

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { isShopDomain } from '../shopify/verify.ts';
-import { exchangeForOfflineToken, loadOfflineToken, storeOfflineToken } from '../shopify/auth.ts';
+import { ensureInstalled } from '../shopify/install.ts';
 import { ControlError, isProductId, PRODUCT_ACTIONS, setProductControl, setServeSettings, type ProductAction } from '../serve/controls.ts';
 import { setLeadTime } from '../store/product-settings.ts';
 import { isUnavailable, StoreUnavailableError } from '../store/writer.ts';
@@ -115,22 +115,6 @@ export async function dashboardRoutes(app: FastifyInstance, deps: AppDeps): Prom
   });
 
   // ------------------------------------------------------------ credentials
-
-  /** Installs the shop on its first embedded load, as /api/v1 does (token exchange); false when that failed. */
-  async function ensureInstalled(req: FastifyRequest, shop: string, sessionToken: string): Promise<boolean> {
-    if (loadOfflineToken(deps.db, deps.keys, shop)) return true;
-    try {
-      const t = await exchangeForOfflineToken({
-        shop, sessionToken, apiKey: deps.config.apiKey, apiSecret: deps.config.apiSecret, adminBaseUrl: deps.config.adminBaseUrl, fetch: deps.fetch,
-      });
-      await deps.writer.write((db) => storeOfflineToken(db, deps.keys, shop, t.accessToken, t.scope, deps.now().toISOString()));
-      req.log.info({ shop }, 'installed from the dashboard: offline access token stored');
-      return true;
-    } catch (err) {
-      req.log.error({ shop, err: (err as Error).message }, 'token exchange failed');
-      return false;
-    }
-  }
 
   /** The request's credential: null when none was given; 'invalid' when one was given and is wrong. */
   async function authenticate(req: FastifyRequest): Promise<Authed | null | 'invalid'> {
@@ -270,7 +254,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: AppDeps): Prom
     let notice = one(q.notice) ?? one(q.error) ?? null;
     if (a.principal.kind === 'shop' && a.principal.via === 'id_token') {
       const idToken = one(q.id_token) ?? /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      if (idToken && !(await ensureInstalled(req, a.principal.shop, idToken))) notice = 'not_installed';
+      if (idToken && !(await ensureInstalled(deps, a.principal.shop, idToken, req.log))) notice = 'not_installed';
     }
     const session = embedded ? keys.sign(newClaims({ kind: 'shop', shop: s.shop, userId: a.principal.kind === 'shop' ? a.principal.userId : null }, deps.now().getTime(), EMBEDDED_SESSION_SECONDS)) : null;
     const csrf = a.principal.via === 'cookie' ? keys.csrfFor(a.claims!) : null;

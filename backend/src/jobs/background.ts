@@ -5,6 +5,7 @@ import type { JobsConfig } from '../config.ts';
 import type { ConcurrencyLimits } from './queue.ts';
 import { startJobRunner, type JobRunner, type RunnerLog, type RunnerOptions } from './runner.ts';
 import { startScheduler, type RetrainTrigger, type Scheduler, type SchedulerOptions } from './scheduler.ts';
+import { enqueuePeriodicJobs } from './loop.ts';
 
 export interface BackgroundJobs {
   runner: JobRunner;
@@ -32,6 +33,7 @@ export function startBackgroundJobs(deps: AppDeps, o: BackgroundOptions = {}): B
     intervalDays: c.retrainIntervalDays, minNewOrders: c.retrainMinNewOrders, minGapMinutes: c.retrainMinGapMinutes,
     maxAttempts: c.maxAttempts, tickMs: c.schedulerTickSeconds * 1000, log: o.log, triggers: o.triggers,
     onEnqueued: () => void runner.poll(),
+    onPass: (now) => deps.writer.write((db) => enqueuePeriodicJobs(db, now, { policyEveryMs: c.policyIntervalMinutes * 60_000, monitorEveryMs: c.monitorIntervalHours * 3_600_000 })),
     ...o.scheduler,
   });
   return {

@@ -162,6 +162,8 @@ export interface SchedulerOptions extends ScheduleOptions {
   autoStart?: boolean;
   /** Done jobs older than this are deleted (once an hour at most); default 30. Failed and dead jobs stay. */
   keepDoneDays?: number;
+  /** Other periodic work of each pass (the loop's policy and monitor jobs, jobs/loop.ts); returns jobs enqueued. */
+  onPass?: (now: Date) => Promise<number>;
 }
 
 export function startScheduler(deps: AppDeps, o: SchedulerOptions): Scheduler {
@@ -179,6 +181,13 @@ export function startScheduler(deps: AppDeps, o: SchedulerOptions): Scheduler {
       lastPrune = now.getTime();
       const n = await deps.writer.write((db) => pruneDoneJobs(db, new Date(now.getTime() - (o.keepDoneDays ?? 30) * DAY_MS)));
       if (n > 0) log?.info({ deleted: n }, 'old done jobs pruned');
+    }
+    if (o.onPass) {
+      try {
+        if ((await o.onPass(now)) > 0) o.onEnqueued?.([]);
+      } catch (err) {
+        log?.error({ err: (err as Error).message }, 'periodic jobs pass failed');
+      }
     }
     // Triggers read (drift, volume) outside the write transaction; the enqueue rechecks dedupe inside it.
     const plans = planRetrains(deps.db, now, { ...o, triggers });
