@@ -230,7 +230,7 @@ async function server(dir: string): Promise<void> {
   const rt = await startRuntime(loadConfig({
     SHOPIFY_API_KEY: 'bench-key', SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: 'https://bench.test', PORT: '0',
     DATABASE_PATH: join(dir, 'shopml.db'), ARTIFACTS_DIR: join(dir, 'artifacts'), SHOPML_SECRET_KEY: SECRET_KEY, SHOPML_ADMIN_TOKEN: 'a'.repeat(20), LOG_LEVEL: 'silent',
-  }), { defaultMetrics: false });
+  }), { defaultMetrics: false, jobs: false }); // no retraining mid-run
   // A typical answer, captured once, is what the bare route sends (pre-serialised).
   const sample = appProxyQuery({ secret: SECRET, shop: SHOP, extra: { product_id: readFirstProduct(dir), limit: '10' } });
   const body = await (await fetch(`${rt.url}/proxy/recommendations?${sample}`)).text();

@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'shopml-webhook-bench-'));
 const start = (file: string, webhookWriterThread: boolean) => startRuntime(loadConfig({
   SHOPIFY_API_KEY: 'bench-key', SHOPIFY_API_SECRET: BENCH_SECRET, SHOPIFY_APP_URL: 'https://bench.test', PORT: '0',
   DATABASE_PATH: join(dir, file), SHOPML_SECRET_KEY: 's'.repeat(40), SHOPML_ADMIN_TOKEN: 'a'.repeat(20), LOG_LEVEL: 'silent',
-}), { defaultMetrics: false, webhookWriterThread });
+}), { defaultMetrics: false, webhookWriterThread, jobs: false }); // no retraining mid-run: its own benchmark
 const rt = await start('shopml.db', true);
 const mainWriter = process.argv.includes('--main-writer') ? await start('shopml-main-writer.db', false) : null;
 
