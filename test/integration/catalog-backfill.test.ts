@@ -67,7 +67,8 @@ beforeAll(async () => {
   // there), and the simulator's URL before the backend starts: reserve the port first.
   const port = await new Promise<number>((r) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
   sim = await startAdminSimulator({ store: [store, other], apiKey: TEST_API_KEY, apiSecret: TEST_SECRET, bulkDelayMs: 20, webhookTarget: { url: `http://127.0.0.1:${port}/webhooks` } });
-  be = await startTestBackend({ SHOPIFY_ADMIN_BASE_URL: sim.baseUrlTemplate, PORT: String(port) });
+  // No job runner: the install's own backfill job stays queued; these tests run the backfill themselves.
+  be = await startTestBackend({ SHOPIFY_ADMIN_BASE_URL: sim.baseUrlTemplate, PORT: String(port) }, { jobs: false });
   await install(store);
   await install(other);
 }, 60_000);
