@@ -40,7 +40,7 @@ import { median, percentile, runLoad, type LoadRequest, type LoadResult } from '
 
 const SECRET = 'serve-bench-api-secret-0123456789';
 const SECRET_KEY = 's'.repeat(40);
-const SHOP = 'serve-bench.myshopify.com';
+export const SHOP = 'serve-bench.myshopify.com';
 
 export interface ServeBenchResult {
   store: { products: number; artifactProducts: number; customers: number; orders: number; setupSeconds: number; trainSeconds: number };
@@ -55,12 +55,16 @@ export interface ServeBenchResult {
 
 export interface Prepared { dir: string; db: string; artifacts: string; customers: string[]; products: string[]; artifactProducts: number; orders: number; trainSeconds: number; setupSeconds: number }
 
-export async function prepare(): Promise<Prepared> {
+/** The store's size: the benchmark's (default) or smaller, for a quicker setup (test/reliability/load.test.ts). */
+export interface StoreSize { products: number; customers: number; days: number }
+export const BENCH_STORE: StoreSize = { products: 5000, customers: 6000, days: 365 };
+
+export async function prepare(size: StoreSize = BENCH_STORE): Promise<Prepared> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'shopml-serve-bench-'));
   const dbPath = join(dir, 'shopml.db');
   const artifacts = join(dir, 'artifacts');
-  const store = generateStore({ seed: 5, shop: SHOP, products: 5000, customers: 6000, days: 365 });
+  const store = generateStore({ seed: 5, shop: SHOP, ...size });
   const db = openDb(dbPath);
   const keys = createKeys(SECRET_KEY);
   const location = String(store.locationId ?? 1);
@@ -111,17 +115,22 @@ const KINDS: Kind[] = ['product page', 'cart (3)', 'logged-in, personal', 'anony
 
 /** A deterministic mix: 40% product pages, 20% carts, 25% logged-in customers, 15% anonymous home. */
 function mix(p: Prepared, n: number, salt: number): { kind: Kind; req: RecommendRequest }[] {
+  return Array.from({ length: n }, mixStream(p, salt));
+}
+
+/** The same mix, one request per call (an open-loop generator builds each when it is due). */
+function mixStream(p: Prepared, salt: number): () => { kind: Kind; req: RecommendRequest } {
   let x = 2463534242 + salt;
   const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
   const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)]!;
-  return Array.from({ length: n }, () => {
+  return () => {
     const u = rnd();
     const anon = `anon-${Math.floor(rnd() * ANONYMOUS_UNITS)}`;
     if (u < 0.4) return { kind: 'product page' as Kind, req: { productIds: [pick(p.products)], customerId: null, anonymousId: anon, limit: 10 } };
     if (u < 0.6) return { kind: 'cart (3)' as Kind, req: { productIds: [pick(p.products), pick(p.products), pick(p.products)], customerId: null, anonymousId: anon, limit: 10 } };
     if (u < 0.85) return { kind: 'logged-in, personal' as Kind, req: { productIds: [], customerId: pick(p.customers), anonymousId: null, limit: 10 } };
     return { kind: 'anonymous, no product' as Kind, req: { productIds: [], customerId: null, anonymousId: anon, limit: 10 } };
-  });
+  };
 }
 
 async function lookupBench(p: Prepared) {
@@ -173,13 +182,29 @@ async function lookupBench(p: Prepared) {
 }
 
 export function httpRequests(p: Prepared, n: number, salt: number): LoadRequest[] {
-  return mix(p, n, salt).map(({ req }) => {
+  return Array.from({ length: n }, httpRequestStream(p, salt));
+}
+
+/** The same requests one at a time, each signed when it is built (the signature's 90 s window holds however long a run lasts). */
+export function httpRequestStream(p: Prepared, salt: number): () => LoadRequest {
+  const next = mixStream(p, salt);
+  return () => {
+    const { req } = next();
     const extra: Record<string, string> = { limit: '10', consent: '1' };
     if (req.productIds.length) extra.product_id = req.productIds.join(',');
     if (req.anonymousId) extra.anonymous_id = req.anonymousId;
     const q = appProxyQuery({ secret: SECRET, shop: SHOP, loggedInCustomerId: req.customerId ?? '', extra });
     return { method: 'GET', path: `/proxy/recommendations?${q}`, headers: {} };
-  });
+  };
+}
+
+/** The backend's environment for a prepared store in DIR (`shopml serve` reads the same variables). */
+export function serveEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SHOPIFY_API_KEY: 'bench-key', SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: 'https://bench.test', PORT: '0',
+    DATABASE_PATH: join(dir, 'shopml.db'), ARTIFACTS_DIR: join(dir, 'artifacts'), SHOPML_SECRET_KEY: SECRET_KEY, SHOPML_ADMIN_TOKEN: 'a'.repeat(20), LOG_LEVEL: 'silent',
+    ...extra,
+  };
 }
 
 export async function benchServe(opts: { requests?: number; runs?: number; concurrency?: number } = {}): Promise<ServeBenchResult> {
@@ -227,10 +252,7 @@ export async function benchServe(opts: { requests?: number; runs?: number; concu
 
 /** Child process: the real backend on the prepared store, and the bare route beside it. */
 async function server(dir: string): Promise<void> {
-  const rt = await startRuntime(loadConfig({
-    SHOPIFY_API_KEY: 'bench-key', SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: 'https://bench.test', PORT: '0',
-    DATABASE_PATH: join(dir, 'shopml.db'), ARTIFACTS_DIR: join(dir, 'artifacts'), SHOPML_SECRET_KEY: SECRET_KEY, SHOPML_ADMIN_TOKEN: 'a'.repeat(20), LOG_LEVEL: 'silent',
-  }), { defaultMetrics: false, jobs: false }); // no retraining mid-run
+  const rt = await startRuntime(loadConfig(serveEnv(dir)), { defaultMetrics: false, jobs: false }); // no retraining mid-run
   // A typical answer, captured once, is what the bare route sends (pre-serialised).
   const sample = appProxyQuery({ secret: SECRET, shop: SHOP, extra: { product_id: readFirstProduct(dir), limit: '10' } });
   const body = await (await fetch(`${rt.url}/proxy/recommendations?${sample}`)).text();

@@ -29,15 +29,45 @@ export interface WebhookBenchResult {
 }
 
 function buildRequests(n: number, salt: string): LoadRequest[] {
-  const store = generateStore({ seed: 7, customers: 300, products: 100, days: 120 });
+  const next = webhookRequests({ salt });
+  return Array.from({ length: n }, (_, i) => next(i));
+}
+
+export interface WebhookRequestOptions {
+  /** Webhook ids are `${salt}-${i}`: one salt per run keeps deliveries distinct. */
+  salt: string;
+  secret?: string;
+  /** Default: the simulator's shop. */
+  shop?: string;
+  /** Order ids are orderIdBase + i (default 10,000,000). */
+  orderIdBase?: number;
+}
+
+/**
+ * The i-th signed `orders/create` delivery (a real-shaped body from a simulated store's orders,
+ * ~6 KB), built and signed when called: what the benchmark sends, and what an open-loop
+ * generator builds when each request is due (test/reliability/load.test.ts).
+ */
+export function webhookRequests(opts: WebhookRequestOptions): (i: number) => LoadRequest {
+  const store = simStore(opts.shop);
   const shop = store.shop;
   const orders = store.orders;
-  return Array.from({ length: n }, (_, i) => {
+  const base = opts.orderIdBase ?? 10_000_000;
+  const secret = opts.secret ?? BENCH_SECRET;
+  return (i) => {
     const o = orders[i % orders.length]!;
-    const payload = orderPayload({ ...o, id: 10_000_000 + i }, store);
+    const payload = orderPayload({ ...o, id: base + i }, store);
     const body = JSON.stringify(payload);
-    return { method: 'POST', path: '/webhooks', body, headers: webhookHeaders({ secret: BENCH_SECRET, shop, topic: 'orders/create', rawBody: body, webhookId: `${salt}-${i}` }) };
-  });
+    return { method: 'POST', path: '/webhooks', body, headers: webhookHeaders({ secret, shop, topic: 'orders/create', rawBody: body, webhookId: `${opts.salt}-${i}` }) };
+  };
+}
+
+const stores = new Map<string, ReturnType<typeof generateStore>>();
+function simStore(shop: string | undefined): ReturnType<typeof generateStore> {
+  const key = shop ?? '';
+  let s = stores.get(key);
+  if (!s) stores.set(key, (s = generateStore({ seed: 7, customers: 300, products: 100, days: 120, ...(shop ? { shop } : {}) })));
+  return s;
 }
 
 export async function benchWebhooks(opts: { requests?: number; runs?: number; concurrency?: number; mainWriter?: boolean } = {}): Promise<WebhookBenchResult> {

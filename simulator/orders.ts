@@ -311,7 +311,7 @@ function finalizeOrders(ctx: Context, drafts: DraftOrder[]): SimOrder[] {
       cancelledAt: null,
       currency: ctx.currency,
       financialStatus: rng.chance(0.015) ? 'pending' : 'paid',
-      lines: d.lines.map((l) => ({ ...l, id: ids.next('lineItem') })),
+      lines: d.lines.map((l) => ({ ...l, id: ids.next('lineItem'), ...(ctx.canary ? { properties: [{ name: 'Engraving', value: markNote(`For ${shopper.person.firstName}`, ctx.canary) }] } : {}) })),
       note: rng.chance(0.08) ? markNote(rng.pick(ORDER_NOTES), ctx.canary) : null,
       test: rng.chance(0.002),
       buyer: { firstName: shopper.person.firstName, lastName: shopper.person.lastName, phone: shopper.person.phone, address: shopper.person.address },
@@ -321,8 +321,25 @@ function finalizeOrders(ctx: Context, drafts: DraftOrder[]): SimOrder[] {
       discount,
       sourceName: rng.weightedPick(SOURCES, SOURCE_WEIGHTS),
       tags: [],
+      ...(ctx.canary ? canaryExtras(ctx.canary, orderNumber, shopper.person.firstName) : {}),
     };
   });
+}
+
+/**
+ * A canary store's cart attributes and browser details (no random draws). The IP is in
+ * TEST-NET-2 (198.51.100.0/24, RFC 5737): it cannot carry the canary text, but no real data
+ * contains that prefix, so a privacy test searches for it as well.
+ */
+function canaryExtras(canary: string, orderNumber: number, firstName: string): Pick<SimOrder, 'noteAttributes' | 'clientDetails'> {
+  return {
+    noteAttributes: [{ name: 'gift_message', value: markNote(`Happy birthday, ${firstName}!`, canary) }],
+    clientDetails: {
+      browserIp: `198.51.100.${(orderNumber % 254) + 1}`,
+      userAgent: `Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 ${canary}`,
+      acceptLanguage: 'en-US,en;q=0.9',
+    },
+  };
 }
 
 interface WindowInput {

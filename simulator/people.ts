@@ -5,18 +5,18 @@
 import type { Rng } from './random.ts';
 import type { SimAddress, SimBuyer } from './types.ts';
 
-const FIRST_NAMES = [
+export const FIRST_NAMES = [
   'Ann', 'Ben', 'Chloe', 'Daniel', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kira', 'Liam',
   'Maya', 'Noah', 'Olivia', 'Priya', 'Quinn', 'Rosa', 'Sam', 'Tara', 'Umar', 'Vera', 'Wes', 'Ximena',
   'Yusuf', 'Zoe', 'Aiko', 'Bruno', 'Carmen', 'Dev', 'Emma', 'Felix', 'Gia', 'Hana', 'Ivan', 'Jade',
   'Kofi', 'Lena', 'Marco', 'Nadia', 'Oscar', 'Paula', 'Rahul', 'Sofia', 'Theo', 'Uma', 'Victor', 'Wanda',
 ];
-const LAST_NAMES = [
+export const LAST_NAMES = [
   'Smith', 'Garcia', 'Nguyen', 'Okafor', 'Müller', 'Rossi', 'Kowalski', 'Tanaka', 'Haddad', 'Johansson',
   'Brown', 'Silva', 'Patel', 'Kim', "O'Brien", 'Dubois', 'Novak', 'Cohen', 'Lopez', 'Andersen', 'Ito',
   'Mensah', 'Fischer', 'Ward', 'Reyes', 'Clarke', 'Moreau', 'Sato', 'Byrne', 'Hughes', 'Khan', 'Walsh',
 ];
-const STREETS = ['Maple Ave', 'Harbor St', 'Elm St', 'Cedar Ln', 'Mill Rd', 'Park Pl', 'Orchard Way', 'Lake Dr', 'Main St', 'Willow Ct'];
+export const STREETS = ['Maple Ave', 'Harbor St', 'Elm St', 'Cedar Ln', 'Mill Rd', 'Park Pl', 'Orchard Way', 'Lake Dr', 'Main St', 'Willow Ct'];
 
 interface Place {
   city: string;
@@ -85,6 +85,12 @@ export function createPeopleFactory(canary: string | undefined, taken: Iterable<
         province: place.province,
         provinceCode: place.provinceCode,
       };
+      // Fields Shopify sends as null for most buyers: filled only in a canary store (no extra
+      // random draws, so a store without a canary stays byte-identical).
+      if (canary) {
+        address.address2 = mark('Apt 4');
+        address.company = mark(`${last} Household`);
+      }
       return {
         firstName: mark(first),
         lastName: mark(last),

@@ -6,7 +6,7 @@ import { createDemandCalendar, DAY_MS, DEFAULT_UTC_OFFSET_MINUTES, isoUtc, parse
 import { createIdAllocator, type IdAllocator } from './ids.ts';
 import { cancelOrder, fulfilOrder, refundableLines, refundOrder } from './order-lifecycle.ts';
 import { draftCustomer, simulateHistory } from './orders.ts';
-import { createPeopleFactory, type PeopleFactory } from './people.ts';
+import { createPeopleFactory, markNote, type PeopleFactory } from './people.ts';
 import { createRng, type Rng, type Seed } from './random.ts';
 import type { SimCustomer, SimOrder, SimStore } from './types.ts';
 
@@ -52,7 +52,7 @@ export function generateStore(opts: GenerateStoreOptions): SimStore {
     store: { products, customers, currency, complements },
     historyStartMs, asOfMs, utcOffsetMinutes, canary, ids, people,
   });
-  const orders = settleHistory(rng.fork('lifecycle'), fresh, asOfMs, ids);
+  const orders = settleHistory(rng.fork('lifecycle'), fresh, asOfMs, ids, canary);
 
   // Shopify bumps a customer's updated_at when they order.
   const lastActivity = new Map<number, string>();
@@ -111,7 +111,7 @@ function generateCustomers(rng: Rng, people: PeopleFactory, canary: string | und
  * are cancelled (refunded or voided), some fulfilled ones are later partly or fully refunded.
  * Orders too recent for an event to have happened yet stay open.
  */
-function settleHistory(rng: Rng, orders: SimOrder[], asOfMs: number, ids: IdAllocator): SimOrder[] {
+function settleHistory(rng: Rng, orders: SimOrder[], asOfMs: number, ids: IdAllocator, canary: string | undefined): SimOrder[] {
   return orders.map((order) => {
     if (order.test) return order;
     const createdMs = Date.parse(order.createdAt);
@@ -129,7 +129,8 @@ function settleHistory(rng: Rng, orders: SimOrder[], asOfMs: number, ids: IdAllo
         const open = refundableLines(settled);
         // Half the refunds return one unit of one line; the rest return everything.
         const lines = rng.chance(0.5) ? [{ lineId: rng.pick(open).lineId, quantity: 1 }] : open;
-        settled = refundOrder(settled, at, lines, ids, { note: rng.pick(REFUND_NOTES), restock: rng.chance(0.7) }).order;
+        const note = rng.pick(REFUND_NOTES);
+        settled = refundOrder(settled, at, lines, ids, { note: note === null ? null : markNote(note, canary), restock: rng.chance(0.7) }).order;
       }
     }
     return settled;

@@ -43,6 +43,9 @@ export interface SimAddress {
   countryCode: string;
   province?: string;
   provinceCode?: string;
+  /** Second address line and company: set only in a privacy-canary store (null in Shopify's payloads otherwise). */
+  address2?: string;
+  company?: string;
 }
 
 /** Contact and address as typed at checkout (for a customer, a copy of their default address). */
@@ -91,6 +94,8 @@ export interface SimLine {
   title: string;
   quantity: number;
   price: string;
+  /** Line item properties typed at checkout (engraving text ...); set only in a privacy-canary store. */
+  properties?: { name: string; value: string }[];
 }
 
 export interface SimOrder {
@@ -116,6 +121,9 @@ export interface SimOrder {
   discount?: { code: string; percent: number } | null;
   sourceName?: string; // 'web' | 'pos' | 'shopify_draft_order' | 'iphone'
   tags?: string[];
+  /** Cart attributes (`note_attributes`) and the buyer's browser (`browser_ip`, `client_details`): set only in a privacy-canary store. */
+  noteAttributes?: { name: string; value: string }[];
+  clientDetails?: { browserIp: string; userAgent: string; acceptLanguage: string };
 }
 
 export interface SimStore {

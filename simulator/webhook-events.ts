@@ -11,6 +11,7 @@ import { DAY_MS, isoUtc } from './calendar.ts';
 import { createIdAllocator } from './ids.ts';
 import { cancelOrder, fulfilOrder, refundableLines, refundOrder, tagOrder } from './order-lifecycle.ts';
 import { createOrderFactory } from './orders.ts';
+import { markNote } from './people.ts';
 import { createRng, type Seed } from './random.ts';
 import { inventoryLevelPayload, orderPayload, refundPayload } from './rest-payloads.ts';
 import type { SimCustomer, SimOrder, SimStore, SimVariant } from './types.ts';
@@ -195,7 +196,7 @@ export function* webhookPlan(store: SimStore, opts: WebhookPlanOptions): Generat
         const prev = latest(r);
         const line = rng.pick(refundableLines(prev));
         const returned = rng.chance(0.6);
-        const { order, refund } = refundOrder(prev, after(prev), [{ lineId: line.lineId, quantity: 1 }], ids, { note: returned ? 'Returned' : 'Damaged in transit', restock: returned });
+        const { order, refund } = refundOrder(prev, after(prev), [{ lineId: line.lineId, quantity: 1 }], ids, { note: markNote(returned ? 'Returned' : 'Damaged in transit', opts.personalDataCanary), restock: returned });
         r.versions.push(order);
         save(order);
         if (returned) restock(order, refund.lines);

@@ -21,6 +21,12 @@ export interface Config {
   logLevel: string;
   /** How long a write waits for a lock held elsewhere before answering 503 (ms). */
   busyTimeoutMs: number;
+  /**
+   * SHOPML_TRUST_PROXY: how many proxies in front of shopml append to X-Forwarded-For (default 1:
+   * the platform's load balancer; 0 when clients connect directly). Client IPs (login and auth
+   * rate limits) and https detection come from the entry that many hops from the right.
+   */
+  trustProxyHops?: number;
   /** Background jobs and the retraining schedule (docs/jobs.md). */
   jobs: JobsConfig;
 }
@@ -38,6 +44,9 @@ export interface JobsConfig {
   schedulerTickSeconds: number;
   /** SHOPML_AUTO_CANARY: a new recommend challenger starts a canary by itself (default on). */
   autoCanary: boolean;
+  /** Shares (percent) of that canary: SHOPML_CANARY_HOLDOUT_PCT (5) and SHOPML_CANARY_CHALLENGER_PCT (5). */
+  canaryHoldoutPct: number;
+  canaryChallengerPct: number;
   /** How often live canaries and running shadows are evaluated (0 = never by itself). */
   policyIntervalMinutes: number;
   /** How often the drift / accuracy / KPI monitor runs per shop (0 = never by itself). */
@@ -112,6 +121,8 @@ function jobsConfig(env: Env): JobsConfig {
     retrainMinGapMinutes: integer(env, 'SHOPML_RETRAIN_MIN_GAP_MINUTES', 60, 0, 10_080),
     schedulerTickSeconds: integer(env, 'SHOPML_SCHEDULER_TICK_SECONDS', 60, 1, 86_400),
     autoCanary: onOff(env, 'SHOPML_AUTO_CANARY', true),
+    canaryHoldoutPct: integer(env, 'SHOPML_CANARY_HOLDOUT_PCT', 5, 0, 50),
+    canaryChallengerPct: integer(env, 'SHOPML_CANARY_CHALLENGER_PCT', 5, 1, 50),
     policyIntervalMinutes: integer(env, 'SHOPML_POLICY_INTERVAL_MINUTES', 60, 0, 10_080),
     monitorIntervalHours: integer(env, 'SHOPML_MONITOR_INTERVAL_HOURS', 24, 0, 8_760),
   };
@@ -141,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminBaseUrl: url(env, 'SHOPIFY_ADMIN_BASE_URL', 'https://{shop}'),
     logLevel,
     busyTimeoutMs: integer(env, 'SQLITE_BUSY_TIMEOUT_MS', 2000, 0, 60_000),
+    trustProxyHops: integer(env, 'SHOPML_TRUST_PROXY', 1, 0, 10),
     jobs: jobsConfig(env),
     ...checkModelSettings(env),
   };
@@ -171,7 +183,7 @@ function checkModelSettings(env: Env): Record<never, never> {
 export function describeConfig(c: Config): Record<string, unknown> {
   return {
     apiKey: c.apiKey, scopes: c.scopes.join(','), appUrl: c.appUrl, port: c.port, host: c.host,
-    databasePath: c.databasePath, busyTimeoutMs: c.busyTimeoutMs, artifactsDir: c.artifactsDir, adminBaseUrl: c.adminBaseUrl, logLevel: c.logLevel,
+    databasePath: c.databasePath, busyTimeoutMs: c.busyTimeoutMs, trustProxyHops: c.trustProxyHops, artifactsDir: c.artifactsDir, adminBaseUrl: c.adminBaseUrl, logLevel: c.logLevel,
     jobs: c.jobs,
   };
 }

@@ -5,9 +5,12 @@ export const ERRORS = {
   not_found: { status: 404, message: 'not found' },
   unknown_flow_action: { status: 404, message: 'no Flow action with this handle' },
   bad_request: { status: 400, message: 'the request is malformed' },
+  request_timeout: { status: 408, message: 'the request took too long to arrive' },
   payload_too_large: { status: 413, message: 'request body too large' },
-  unsupported_media_type: { status: 415, message: 'expected application/json' },
+  uri_too_long: { status: 414, message: 'a path segment is too long' },
+  unsupported_media_type: { status: 415, message: 'unsupported content type or encoding: send UTF-8 JSON (or the form this route takes), uncompressed' },
   rate_limited: { status: 429, message: 'too many requests' },
+  headers_too_large: { status: 431, message: 'request headers too large' },
   store_unavailable: { status: 503, message: 'the database cannot write right now; retry later' },
   internal: { status: 500, message: 'internal error' },
 } as const;

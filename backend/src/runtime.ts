@@ -77,6 +77,15 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     }
     attachWebhookWriter(deps, webhookWriter);
   }
+  // Serving's exposures and counts: a commit with synchronous = FULL blocks the event loop for an
+  // fsync (tens of ms on a busy disk — storefront requests wait behind it); these rows are
+  // best-effort (a unit not logged is logged when next served), so their connection skips it.
+  // wal_autocheckpoint = 0: checkpoints are the checkpointer's, never a request's.
+  if (config.databasePath !== ':memory:') {
+    const telemetryDb = openDb(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs, synchronous: 'NORMAL' });
+    telemetryDb.pragma('wal_autocheckpoint = 0');
+    deps.telemetry = { db: telemetryDb, writer: createGroupWriter(telemetryDb) };
+  }
   const { app, checkpointer, address } = await (async () => {
     const app = await buildApp(deps, { logger: opts.logger ? loggerOptions(config.logLevel) : false });
     const checkpointer = startCheckpointer(deps.db, config.databasePath);
@@ -84,6 +93,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     return { app, checkpointer, address };
   })().catch(async (err: unknown) => {
     await webhookWriter?.stop();
+    deps.telemetry?.db.close();
     throw err;
   });
   const jobs = (opts.jobs ?? config.jobs.enabled) ? startBackgroundJobs(deps, { log: app.log, ...opts.jobOptions }) : null;
@@ -111,6 +121,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       }
       await webhookWriter?.stop(); // every delivery handed to the thread is answered first
       await deps.writer.drain();
+      await deps.telemetry?.writer.drain();
+      deps.telemetry?.db.close();
       await checkpointer.stop();
       deps.db.pragma('wal_checkpoint(TRUNCATE)');
       deps.db.close();

@@ -113,16 +113,16 @@ describe('job configuration', () => {
     expect(loadConfig(base).jobs).toEqual({
       enabled: true, concurrency: 2, trainConcurrency: 1, leaseSeconds: 60, maxAttempts: 5,
       retrainIntervalDays: 7, retrainMinNewOrders: 500, retrainMinGapMinutes: 60, schedulerTickSeconds: 60,
-      autoCanary: true, policyIntervalMinutes: 60, monitorIntervalHours: 24,
+      autoCanary: true, canaryHoldoutPct: 5, canaryChallengerPct: 5, policyIntervalMinutes: 60, monitorIntervalHours: 24,
     });
     expect(loadConfig({
       ...base, SHOPML_JOBS: 'off', SHOPML_JOBS_CONCURRENCY: '4', SHOPML_JOBS_TRAIN_CONCURRENCY: '2', SHOPML_JOBS_LEASE_SECONDS: '30',
       SHOPML_JOBS_MAX_ATTEMPTS: '3', SHOPML_RETRAIN_INTERVAL_DAYS: '0', SHOPML_RETRAIN_MIN_NEW_ORDERS: '1000', SHOPML_RETRAIN_MIN_GAP_MINUTES: '5',
-      SHOPML_SCHEDULER_TICK_SECONDS: '10', SHOPML_AUTO_CANARY: 'off', SHOPML_POLICY_INTERVAL_MINUTES: '15', SHOPML_MONITOR_INTERVAL_HOURS: '0',
+      SHOPML_SCHEDULER_TICK_SECONDS: '10', SHOPML_AUTO_CANARY: 'off', SHOPML_CANARY_HOLDOUT_PCT: '10', SHOPML_CANARY_CHALLENGER_PCT: '20', SHOPML_POLICY_INTERVAL_MINUTES: '15', SHOPML_MONITOR_INTERVAL_HOURS: '0',
     }).jobs).toEqual({
       enabled: false, concurrency: 4, trainConcurrency: 2, leaseSeconds: 30, maxAttempts: 3,
       retrainIntervalDays: 0, retrainMinNewOrders: 1000, retrainMinGapMinutes: 5, schedulerTickSeconds: 10,
-      autoCanary: false, policyIntervalMinutes: 15, monitorIntervalHours: 0,
+      autoCanary: false, canaryHoldoutPct: 10, canaryChallengerPct: 20, policyIntervalMinutes: 15, monitorIntervalHours: 0,
     });
   });
 

@@ -4,11 +4,9 @@
 // exactly one of two fresh runners takes the job over, trains again and completes it; the run
 // the kill interrupted is marked failed. Real processes, threads, SQLite file and signals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { loadConfig } from '../../backend/src/config.ts';
 import { createDeps } from '../../backend/src/runtime.ts';
@@ -22,8 +20,8 @@ import type { TrainJobResult } from '../../backend/src/jobs/handlers.ts';
 import { generateStore } from '../../simulator/store.ts';
 import { recordSimOrders } from '../helpers/sim-data.ts';
 import { testEnv } from '../helpers/backend.ts';
+import { spawnShopml } from '../helpers/shopml-process.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 // Large enough that training a churn model takes a second or more: the window for the kill.
 const store = generateStore({ seed: 41, customers: 400, products: 40, days: 240 });
 const shop = store.shop;
@@ -70,24 +68,17 @@ describe('a worker killed mid-training', () => {
     const { id } = enqueueJob(db, { type: 'train', shop, payload: { kinds: ['churn'], seed: 7 }, reason: 'kill test' });
 
     // The child: the real CLI, running ready jobs with a 2 s lease (heartbeat every 0.5 s).
-    const child = spawn(process.execPath, [join(root, 'bin/shopml.js'), 'jobs', 'run-once'], {
-      cwd: root, env: { ...env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (b) => { output += b; });
-    child.stderr.on('data', (b) => { output += b; });
-    const exited = new Promise<NodeJS.Signals | number | null>((r) => child.on('exit', (code, signal) => r(signal ?? code)));
+    const child = spawnShopml(['jobs', 'run-once'], env);
 
     // Kill the moment a training run of this job is under way.
     const deadline = Date.now() + 60_000;
     let runId: number | undefined;
     while (runId === undefined) {
-      if (Date.now() > deadline) throw new Error(`the child never started training:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`the child never started training:\n${child.output()}`);
       runId = db.prepare(`SELECT id FROM training_runs WHERE shop = ? AND status = 'running'`).pluck().get(shop) as number | undefined;
       if (runId === undefined) await sleep(5);
     }
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    expect(await child.kill9()).toBe('SIGKILL');
 
     // Killed mid-training: the run never finished, and nothing of it reached the registry.
     const killedJob = getJob(db, id)!;

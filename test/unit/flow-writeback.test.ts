@@ -1,7 +1,8 @@
 // The pure parts of writing back to Shopify: which tags to remove and add, how metafields are
 // packed into calls, which forecast products make a "Stock out predicted" trigger.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TAG_PREFIX, normalizePrefix, planTags, tagWithPrefix, TagPrefixError } from '../../backend/src/flow/tags.ts';
+import { appliedTags, DEFAULT_TAG_PREFIX, normalizePrefix, planTags, recordTags, tagWithPrefix, TagPrefixError } from '../../backend/src/flow/tags.ts';
+import { openDb } from '../../backend/src/store/db.ts';
 import { customerMetafieldInputs, METAFIELDS_PER_CALL, packCalls } from '../../backend/src/flow/metafields.ts';
 import { stockOutsFromForecast, segmentChangedPayload, TriggerPayloadError, validateTriggerPayload } from '../../backend/src/flow/triggers.ts';
 import { settleInPool } from '../../backend/src/flow/pool.ts';
@@ -10,7 +11,7 @@ const m = (o: Record<string, string>) => new Map(Object.entries(o));
 
 describe('tag plans', () => {
   it('first tagging adds the segment tag only', () => {
-    expect(planTags(new Map(), m({ 'shopml:': 'shopml:loyal' }))).toEqual({ remove: [], add: ['shopml:loyal'], next: m({ 'shopml:': 'shopml:loyal' }) });
+    expect(planTags(new Map(), m({ 'shopml:': 'shopml:loyal' }))).toEqual({ remove: [], add: ['shopml:loyal'], next: m({ 'shopml:': 'shopml:loyal' }), changes: m({ 'shopml:': 'shopml:loyal' }) });
   });
 
   it('a changed segment removes exactly the tag shopml applied and adds the new one', () => {
@@ -18,6 +19,7 @@ describe('tag plans', () => {
     expect(p.remove).toEqual(['shopml:loyal']);
     expect(p.add).toEqual(['shopml:at-risk']);
     expect(p.next).toEqual(m({ 'shopml:': 'shopml:at-risk', 'vip-': 'vip-loyal' })); // other prefixes untouched
+    expect(p.changes).toEqual(m({ 'shopml:': 'shopml:at-risk' })); // …and not recorded again (recordTags writes only changes)
   });
 
   it('no change is a no-op; case differences are the same tag (Shopify tags are case-insensitive)', () => {
@@ -25,8 +27,22 @@ describe('tag plans', () => {
     expect(planTags(m({ 'shopml:': 'Shopml:Loyal' }), m({ 'shopml:': 'shopml:loyal' }))).toMatchObject({ remove: [], add: [] });
   });
 
+  it('two plans made from the same snapshot (the re-tag pass and a Flow action with another prefix, at once) both stay recorded', () => {
+    const db = openDb(':memory:');
+    recordTags(db, 'a.myshopify.com', '1', m({ 'shopml:': 'shopml:loyal' }), '2026-01-01T00:00:00Z');
+    const snapshot = appliedTags(db, 'a.myshopify.com', ['1']).get('1')!;
+    const retag = planTags(snapshot, m({ 'shopml:': 'shopml:at-risk' }));
+    const action = planTags(snapshot, m({ 'vip-': 'vip-at-risk' }));
+    recordTags(db, 'a.myshopify.com', '1', action.changes, '2026-01-01T00:00:01Z');
+    recordTags(db, 'a.myshopify.com', '1', retag.changes, '2026-01-01T00:00:02Z'); // committed last, planned before the action's record
+    expect(appliedTags(db, 'a.myshopify.com', ['1']).get('1')).toEqual(m({ 'shopml:': 'shopml:at-risk', 'vip-': 'vip-at-risk' }));
+    recordTags(db, 'a.myshopify.com', '1', planTags(m({ 'shopml:': 'shopml:at-risk' }), new Map([['shopml:', null]])).changes, '2026-01-01T00:00:03Z');
+    expect(appliedTags(db, 'a.myshopify.com', ['1']).get('1')).toEqual(m({ 'vip-': 'vip-at-risk' }));
+    db.close();
+  });
+
   it('no segment any more removes the tag', () => {
-    expect(planTags(m({ 'shopml:': 'shopml:loyal' }), new Map([['shopml:', null]]))).toEqual({ remove: ['shopml:loyal'], add: [], next: new Map() });
+    expect(planTags(m({ 'shopml:': 'shopml:loyal' }), new Map([['shopml:', null]]))).toEqual({ remove: ['shopml:loyal'], add: [], next: new Map(), changes: new Map([['shopml:', null]]) });
   });
 
   it('two prefixes that yield the same tag never remove the one still wanted', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import {
-  backoffMs, claimJob, completeJob, enqueueJob, expireLeases, failJob, getJob, hasReadyJob, heartbeatJob, JobError, listJobs, pruneDoneJobs, releaseJob, retryJob,
+  backoffMs, outageDelayMs, claimJob, completeJob, enqueueJob, expireLeases, failJob, getJob, hasReadyJob, heartbeatJob, JobError, listJobs, pruneDoneJobs, releaseJob, retryJob,
   type ConcurrencyLimits, type Lease,
 } from '../../backend/src/jobs/queue.ts';
 
@@ -184,6 +184,23 @@ describe('retries and the dead letter', () => {
     expect(failJob(a, lease(j, 'A'), at(5040), 'boom 3', { permanent: false, delayMs: 10 })).toBe('dead');
     expect(getJob(a, j.id)).toMatchObject({ status: 'dead', attempts: 3, lastError: 'boom 3', finishedAt: at(5040).toISOString() });
     expect(claimJob(a, { owner: 'A', now: at(99_999), leaseMs: 1000, limits: NO_LIMITS })).toBeNull();
+  });
+
+  it('an outage deferral (countAttempt: false) never goes dead and gives the attempt back; tries thin out with the job\'s age', () => {
+    enqueueJob(a, { type: 'x', shop: SHOP, maxAttempts: 2, now: T0 });
+    for (let i = 0; i < 5; i++) {
+      const j = claimJob(a, { owner: 'A', now: at(i * 1000), leaseMs: 500, limits: NO_LIMITS })!;
+      expect(j.attempts).toBe(1);
+      expect(failJob(a, lease(j, 'A'), at(i * 1000 + 10), 'Admin API unavailable', { permanent: false, delayMs: 100, countAttempt: false })).toBe('failed');
+      expect(getJob(a, j.id)).toMatchObject({ status: 'failed', attempts: 0, runAt: at(i * 1000 + 110).toISOString(), lastError: 'Admin API unavailable' });
+    }
+    const j = claimJob(a, { owner: 'A', now: at(9000), leaseMs: 500, limits: NO_LIMITS })!;
+    expect(failJob(a, lease(j, 'A'), at(9010), 'a real failure', { permanent: false, delayMs: 100 })).toBe('failed'); // counted: 1 of 2
+    const k = claimJob(a, { owner: 'A', now: at(9200), leaseMs: 500, limits: NO_LIMITS })!;
+    expect(failJob(a, lease(k, 'A'), at(9210), 'permanent wins', { permanent: true, delayMs: 100, countAttempt: false })).toBe('dead');
+    const p = { baseMs: 1000, maxMs: 10_000, jitter: 0.5, outageMaxMs: 60_000 };
+    expect([0, 1000, 4000, 30_000, 600_000].map((age) => outageDelayMs(age, p, 0))).toEqual([1000, 1000, 2000, 15_000, 60_000]);
+    expect(outageDelayMs(30_000, p, 0.999999)).toBe(7500);
   });
 
   it('a permanent error goes dead at once; retry makes it pending with fresh attempts', () => {

@@ -95,7 +95,7 @@ describe('orderPayload (orders/create)', () => {
       expect(l.quantity).toBe(sim.quantity);
       expect(l.current_quantity).toBe(sim.quantity);
       expect(l.product_exists).toBe(true);
-      expect(l.properties).toEqual([]);
+      expect(l.properties).toEqual(sim.properties ?? []); // the canary store's engraving text
       expect(l.gift_card).toBe(false);
       expect(typeof l.vendor).toBe('string');
       expect(l.name.startsWith(sim.title)).toBe(true);

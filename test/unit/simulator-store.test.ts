@@ -251,19 +251,27 @@ describe('personalDataCanary', () => {
     const canary = 'CANARY-9f3b';
     const s = generateStore({ seed: 'canary', customers: 60, days: 90, personalDataCanary: canary });
     for (const c of s.customers) {
-      for (const value of [c.firstName, c.lastName, c.email, c.phone, c.note, c.address.address1, c.address.city, c.address.zip]) {
+      for (const value of [c.firstName, c.lastName, c.email, c.phone, c.note, c.address.address1, c.address.address2, c.address.company, c.address.city, c.address.zip]) {
         expect(value).toContain(canary);
       }
     }
     for (const o of s.orders) {
       expect(o.email).toContain(canary);
       const b = o.buyer!;
-      for (const value of [b.firstName, b.lastName, b.phone, b.address.address1, b.address.city, b.address.zip]) expect(value).toContain(canary);
+      for (const value of [b.firstName, b.lastName, b.phone, b.address.address1, b.address.address2, b.address.company, b.address.city, b.address.zip]) expect(value).toContain(canary);
       if (o.note) expect(o.note).toContain(canary);
+      // Cart attributes, the browser's user agent and line item properties (engraving text) too.
+      expect(o.noteAttributes?.[0]?.value).toContain(canary);
+      expect(o.clientDetails?.userAgent).toContain(canary);
+      for (const l of o.lines) expect(l.properties?.[0]?.value).toContain(canary);
+      for (const r of o.refunds ?? []) if (r.note && r.note !== 'Order cancelled') expect(r.note).toContain(canary);
     }
     expect(s.orders.some((o) => o.note)).toBe(true);
     // And it never leaks into non-personal data.
     expect(JSON.stringify(s.products)).not.toContain(canary);
+    // Without a canary those fields stay as Shopify sends them for most buyers: absent.
+    const plain = generateStore({ seed: 'canary', customers: 60, days: 90 });
+    expect(plain.orders.some((o) => o.noteAttributes || o.clientDetails || o.lines.some((l) => l.properties) || o.buyer?.address.address2)).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { ensureInstalled } from '../shopify/install.ts';
 import { isShopDomain } from '../shopify/verify.ts';
+import { TokenBuckets } from '../track/rate-limit.ts';
 
 export type Principal = { kind: 'operator' } | { kind: 'shop'; shop: string; userId: string | null };
 
@@ -21,9 +22,34 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** Wrong credentials allowed per client IP: this many at once, then one every 3 s. */
+export const AUTH_FAILURE_BURST = 20;
+const failureBudgets = new WeakMap<AppDeps, TokenBuckets>();
+
+/**
+ * Failed credentials per client IP (req.ip: see SHOPML_TRUST_PROXY), shared by /api/v1 and the
+ * dashboard: the operator token works on both, so guessing it must be limited on both. Checked
+ * before a credential is looked at, so once the budget is spent a right guess is refused too.
+ */
+export function authFailures(deps: AppDeps): TokenBuckets {
+  let b = failureBudgets.get(deps);
+  if (!b) failureBudgets.set(deps, (b = new TokenBuckets({ burst: AUTH_FAILURE_BURST, perSecond: 1 / 3, maxKeys: 10_000, now: () => deps.now().getTime() })));
+  return b;
+}
+
+/** Answers 429 (and returns true) when this client spent its failed-credential budget. */
+export async function refuseGuessing(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const failures = authFailures(deps);
+  if (failures.has(req.ip)) return false;
+  await reply.code(429).header('Retry-After', String(Math.max(1, failures.secondsUntil(req.ip))))
+    .send(errorBody('rate_limited', 'too many wrong credentials from this address; wait before trying again'));
+  return true;
+}
+
 export function makeAuthenticate(deps: AppDeps) {
   return async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = req.headers.authorization;
+    if (header !== undefined && (await refuseGuessing(deps, req, reply))) return;
     const bearer = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
     if (bearer && sameSecret(bearer, deps.config.adminToken)) {
       req.principal = { kind: 'operator' };
@@ -31,6 +57,8 @@ export function makeAuthenticate(deps: AppDeps) {
     }
     const v = await deps.verifier.sessionToken(header);
     if (!v.ok) {
+      // A credential that was given and is wrong counts against the client; none at all does not.
+      if (header !== undefined) authFailures(deps).take(req.ip);
       await reply.code(401).send(errorBody('unauthorized', v.reason));
       return;
     }
@@ -41,16 +69,19 @@ export function makeAuthenticate(deps: AppDeps) {
   };
 }
 
-/** The shop a request may act on: its own for a session token, ?shop= for the operator. */
-export function shopFor(req: FastifyRequest, requested: unknown): { ok: true; shop: string | undefined } | { ok: false } {
+/**
+ * The shop a request may act on: its own for a session token (naming another is 403), ?shop= for
+ * the operator (a value that is not a myshopify.com domain is 400).
+ */
+export function shopFor(req: FastifyRequest, requested: unknown): { ok: true; shop: string | undefined } | { ok: false; status: 400 | 403 } {
   const p = req.principal;
-  if (!p) return { ok: false };
+  if (!p) return { ok: false, status: 403 };
   if (p.kind === 'shop') {
-    if (requested !== undefined && requested !== p.shop) return { ok: false };
+    if (requested !== undefined && requested !== p.shop) return { ok: false, status: 403 };
     return { ok: true, shop: p.shop };
   }
   if (requested === undefined) return { ok: true, shop: undefined };
-  return isShopDomain(requested) ? { ok: true, shop: requested } : { ok: false };
+  return isShopDomain(requested) ? { ok: true, shop: requested } : { ok: false, status: 400 };
 }
 
 /**
@@ -81,7 +112,7 @@ export function targetShop(req: FastifyRequest, reply: FastifyReply, required: b
   }
   const s = shopFor(req, q ?? b);
   if (!s.ok) {
-    void reply.code(403).send(errorBody('forbidden'));
+    void reply.code(s.status).send(s.status === 403 ? errorBody('forbidden') : errorBody('bad_request', 'shop must be a *.myshopify.com domain'));
     return null;
   }
   if (required && !s.shop) {

@@ -13,16 +13,9 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { ControlError, PRODUCT_ACTIONS, isProductId, setProductControl, setServeSettings, showControls, type ProductAction } from '../serve/controls.ts';
 import { attributionSummary } from '../track/conversions.ts';
-import { makeAuthenticate, shopFor, useApiHeaders } from './auth.ts';
+import { makeAuthenticate, targetShop, useApiHeaders } from './auth.ts';
 
-function shopOf(req: FastifyRequest, reply: FastifyReply): string | null {
-  const s = shopFor(req, (req.query as { shop?: string }).shop);
-  if (!s.ok || !s.shop) {
-    void reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
-    return null;
-  }
-  return s.shop;
-}
+const shopOf = (req: FastifyRequest, reply: FastifyReply): string | null => targetShop(req, reply, true) ?? null;
 
 const wholeOrUndefined = (v: unknown): number | undefined | null => (v === undefined ? undefined : typeof v === 'number' && Number.isInteger(v) ? v : null);
 
@@ -58,10 +51,13 @@ export async function controlsRoutes(app: FastifyInstance, deps: AppDeps): Promi
     secured.put('/api/v1/controls/settings', async (req, reply) => {
       const shop = shopOf(req, reply);
       if (!shop) return reply;
-      const body = (req.body ?? {}) as { min_history_orders?: unknown; attribution_days?: unknown };
+      if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return reply.code(400).send(errorBody('bad_request', 'expected a JSON object'));
+      const body = req.body as { min_history_orders?: unknown; attribution_days?: unknown };
       const minHistoryOrders = wholeOrUndefined(body.min_history_orders);
       const attributionDays = wholeOrUndefined(body.attribution_days);
       if (minHistoryOrders === null || attributionDays === null) return reply.code(400).send(errorBody('bad_request', 'min_history_orders and attribution_days must be whole numbers'));
+      // Nothing to change is a mistake, not a write (it would bump the controls generation).
+      if (minHistoryOrders === undefined && attributionDays === undefined) return reply.code(400).send(errorBody('bad_request', 'give min_history_orders and/or attribution_days'));
       try {
         return await deps.writer.write((db) => setServeSettings(db, shop, { minHistoryOrders, attributionDays }, deps.now().toISOString()));
       } catch (err) {

@@ -12,6 +12,7 @@ import type { ModelKind } from '../models/types.ts';
 import { aliasGeneration, currentAliases, isAliasName, moveJson, promote, rollback, type AliasMove } from '../registry/aliases.ts';
 import { historyReport, modelCatalog } from '../registry/catalog.ts';
 import { isModelKind, REGISTRY_KINDS, RegistryError, resolveVersion } from '../registry/versions.ts';
+import type { Db } from '../store/db.ts';
 import { isUnavailable, StoreUnavailableError } from '../store/writer.ts';
 import { reconcile } from '../rollout/canary.ts';
 import { makeAuthenticate, targetShop as target, useApiHeaders } from './auth.ts';
@@ -91,27 +92,32 @@ export async function registryRoutes(app: FastifyInstance, deps: AppDeps): Promi
         const typedFrom = optionalString(b, 'from', 64);
         const actor = actorOf(req);
         const at = deps.now().toISOString();
-        let moves: AliasMove[];
+        let move: (db: Db) => AliasMove[];
         if (name === 'promote') {
           const typed = optionalString(b, 'version', 64);
           if (!typed) throw new RegistryError('invalid', 'version is required');
           const to = typedTo ?? 'champion';
           if (!isAliasName(to)) throw new RegistryError('invalid', 'to must be champion or challenger');
-          moves = await deps.writer.write((db) => promote(db, {
+          move = (db) => promote(db, {
             shop, kind, to, actor, at, reason: reason ?? `manual promotion to ${to}`,
             version: resolveVersion(db, shop, kind, typed),
             expectFrom: typedFrom === undefined ? undefined : resolveVersion(db, shop, kind, typedFrom),
-          }));
+          });
         } else {
           const alias = optionalString(b, 'alias', 16) ?? 'champion';
           if (!isAliasName(alias)) throw new RegistryError('invalid', 'alias must be champion or challenger');
-          moves = [await deps.writer.write((db) => rollback(db, {
+          move = (db) => [rollback(db, {
             shop, kind, alias, actor, at, reason: reason ?? `manual rollback of the ${alias}`,
             to: typedTo === undefined ? undefined : resolveVersion(db, shop, kind, typedTo),
             expectFrom: typedFrom === undefined ? undefined : resolveVersion(db, shop, kind, typedFrom),
-          }))];
+          })];
         }
-        const stopped = moves.length > 0 ? await deps.writer.write((db) => reconcile(db, shop, kind, deps.now(), actor)) : null;
+        // The move and the stop of a canary it supersedes commit together (one write, one
+        // transaction): a crash between them would leave the canary live on stale versions.
+        const { moves, stopped } = await deps.writer.write((db) => {
+          const moves = move(db);
+          return { moves, stopped: moves.length > 0 ? reconcile(db, shop, kind, deps.now(), actor) : null };
+        });
         return { shop, kind, moves: moves.map(moveJson), aliases: currentAliases(deps.db, shop, kind), generation: aliasGeneration(deps.db, shop), stopped_experiment: stopped?.id ?? null };
       } catch (err) {
         return sendError(reply, err);

@@ -5,7 +5,7 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { shopStatus } from '../store/status.ts';
 import { listLeadTimes, setLeadTime } from '../store/product-settings.ts';
-import { makeAuthenticate, shopFor, useApiHeaders } from './auth.ts';
+import { makeAuthenticate, targetShop, useApiHeaders } from './auth.ts';
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   useApiHeaders(app);
@@ -16,9 +16,9 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     secured.addHook('preHandler', authenticate);
 
     secured.get('/api/v1/status', async (req, reply) => {
-      const s = shopFor(req, (req.query as { shop?: string }).shop);
-      if (!s.ok) return reply.code(403).send(errorBody('forbidden'));
-      return { shops: shopStatus(deps.db, s.shop) };
+      const shop = targetShop(req, reply, false);
+      if (shop === null) return reply;
+      return { shops: shopStatus(deps.db, shop) };
     });
 
     secured.post('/api/v1/session', async (req) => {
@@ -27,29 +27,28 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     });
 
     secured.get('/api/v1/products/lead-times', async (req, reply) => {
-      const s = shopFor(req, (req.query as { shop?: string }).shop);
-      if (!s.ok || !s.shop) return reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
-      return { shop: s.shop, lead_times: listLeadTimes(deps.db, s.shop) };
+      const shop = targetShop(req, reply, true);
+      if (!shop) return reply;
+      return { shop, lead_times: listLeadTimes(deps.db, shop) };
     });
 
     secured.put('/api/v1/products/:id/lead-time', async (req, reply) => {
-      const s = shopFor(req, (req.query as { shop?: string }).shop);
-      if (!s.ok || !s.shop) return reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
+      const shop = targetShop(req, reply, true);
+      if (!shop) return reply;
       const id = (req.params as { id: string }).id;
       const days = (req.body as { lead_time_days?: unknown } | null)?.lead_time_days;
       if (!/^[\w.-]{1,64}$/.test(id)) return reply.code(400).send(errorBody('bad_request', 'invalid product id'));
       if (days !== null && !(typeof days === 'number' && Number.isFinite(days) && days > 0 && days <= 365)) {
         return reply.code(400).send(errorBody('bad_request', 'lead_time_days must be a number of days from 0 to 365, or null'));
       }
-      const shop = s.shop;
       await deps.writer.write((db) => setLeadTime(db, shop, id, days as number | null, deps.now().toISOString()));
       return { shop, product_id: id, lead_time_days: days };
     });
 
     secured.get('/api/v1/data-requests/:id', async (req, reply) => {
-      const s = shopFor(req, (req.query as { shop?: string }).shop);
-      if (!s.ok || !s.shop) return reply.code(s.ok ? 400 : 403).send(errorBody(s.ok ? 'bad_request' : 'forbidden', s.ok ? 'shop is required' : undefined));
-      const row = deps.db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(s.shop, (req.params as { id: string }).id) as
+      const shop = targetShop(req, reply, true);
+      if (!shop) return reply;
+      const row = deps.db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(shop, (req.params as { id: string }).id) as
         { export_json: string; created_at: string } | undefined;
       if (!row) return reply.code(404).send(errorBody('not_found'));
       return { created_at: row.created_at, data: JSON.parse(row.export_json) };

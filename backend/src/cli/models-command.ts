@@ -99,9 +99,14 @@ function history(db: Db, p: ParsedArgs): number {
   return 0;
 }
 
-function moved(db: Db, p: ParsedArgs, shop: string, kind: ModelKind, moves: AliasMove[]): number {
-  // A live canary comparing versions that are no longer the aliases is stopped, with the reason.
-  const stopped = moves.length > 0 ? reconcile(db, shop, kind, new Date(), moves[0]!.actor) : null;
+function moved(db: Db, p: ParsedArgs, shop: string, kind: ModelKind, move: () => AliasMove[]): number {
+  // A live canary comparing versions that are no longer the aliases is stopped, with the reason,
+  // in the move's own transaction: a crash between the two would leave the canary live, splitting
+  // traffic between versions it does not record (found by test/reliability/crash-safety.test.ts).
+  const { moves, stopped } = db.transaction(() => {
+    const moves = move();
+    return { moves, stopped: moves.length > 0 ? reconcile(db, shop, kind, new Date(), moves[0]!.actor) : null };
+  })();
   if (stopped && !p.options.json) console.log(`canary #${stopped.id} stopped: ${stopped.statusReason}`);
   if (p.options.json) {
     console.log(JSON.stringify({ shop, kind, moves: moves.map(moveJson), aliases: currentAliases(db, shop, kind), generation: aliasGeneration(db, shop), stopped_experiment: stopped?.id ?? null }));
@@ -138,7 +143,7 @@ export async function runModelsCommand(argv: string[], env: Record<string, strin
       if (!isAliasName(to)) throw new UsageError('--to must be champion or challenger');
       const version = resolveVersion(db, shop, kind, typed);
       const typedFrom = str(p, 'from');
-      return moved(db, p, shop, kind, promote(db, {
+      return moved(db, p, shop, kind, () => promote(db, {
         shop, kind, version, to, reason: reason ?? `manual promotion to ${to}`, actor,
         expectFrom: typedFrom === undefined ? undefined : resolveVersion(db, shop, kind, typedFrom),
       }));
@@ -147,12 +152,11 @@ export async function runModelsCommand(argv: string[], env: Record<string, strin
     if (!isAliasName(alias)) throw new UsageError('--alias must be champion or challenger');
     const typedTo = str(p, 'to');
     const typedFrom = str(p, 'from');
-    const m = rollback(db, {
+    return moved(db, p, shop, kind, () => [rollback(db, {
       shop, kind, alias, reason: reason ?? `manual rollback of the ${alias}`, actor,
       to: typedTo === undefined ? undefined : resolveVersion(db, shop, kind, typedTo),
       expectFrom: typedFrom === undefined ? undefined : resolveVersion(db, shop, kind, typedFrom),
-    });
-    return moved(db, p, shop, kind, [m]);
+    })]);
   } catch (err) {
     if (err instanceof RegistryError) {
       console.error(`error: ${err.message}`);

@@ -75,7 +75,7 @@ export function dashboardPage(o: Overview, p: PageOptions): string {
   const logout = p.canLogout
     ? html`<form method="post" action="/dashboard/logout" class="logout"><input type="hidden" name="_csrf" value="${p.csrf ?? ''}"><button type="submit">Log out</button></form>`
     : '';
-  const notice = p.notice && NOTICES[p.notice] ? html`<p class="notice${ERRORS.has(p.notice) ? ' error' : ''}" role="status">${NOTICES[p.notice]}</p>` : '';
+  const notice = p.notice && Object.hasOwn(NOTICES, p.notice) ? html`<p class="notice${ERRORS.has(p.notice) ? ' error' : ''}" role="status">${NOTICES[p.notice]}</p>` : '';
   const body = html`<!doctype html>
 <html lang="en"><head>${head(`shopml dashboard — ${o.shop}`, p.assetVersion, true)}
 <script type="application/json" id="dashboard-config">${raw(jsonForScript(config))}</script>
@@ -109,7 +109,7 @@ export function comparisonFragment(c: Overview['comparison']): string {
 }
 
 export function loginPage(opts: { notice: string | null; assetVersion: string; next: string | null }): string {
-  const notice = opts.notice && NOTICES[opts.notice] ? html`<p class="notice error" role="alert">${NOTICES[opts.notice]}</p>` : '';
+  const notice = opts.notice && Object.hasOwn(NOTICES, opts.notice) ? html`<p class="notice error" role="alert">${NOTICES[opts.notice]}</p>` : '';
   return html`<!doctype html>
 <html lang="en"><head>${head('shopml dashboard — log in', opts.assetVersion, false)}</head>
 <body class="login"><main id="main" class="login-box">

@@ -22,6 +22,7 @@ import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import { ensureInstalled } from '../shopify/install.ts';
+import { authFailures, refuseGuessing } from '../api/auth.ts';
 import { ControlError, isProductId, PRODUCT_ACTIONS, setProductControl, setServeSettings, type ProductAction } from '../serve/controls.ts';
 import { setLeadTime } from '../store/product-settings.ts';
 import { isUnavailable, StoreUnavailableError } from '../store/writer.ts';
@@ -177,8 +178,10 @@ export async function dashboardRoutes(app: FastifyInstance, deps: AppDeps): Prom
 
   /** Authenticates or answers (401 / redirect); returns null when it answered. */
   async function guard(req: FastifyRequest, reply: FastifyReply): Promise<Authed | null> {
+    if (await refuseGuessing(deps, req, reply)) return null;
     const a = await authenticate(req);
     if (a === null || a === 'invalid') {
+      if (a === 'invalid') authFailures(deps).take(req.ip);
       await unauthorized(req, reply, a === 'invalid');
       return null;
     }
@@ -375,6 +378,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: AppDeps): Prom
     const minHistoryOrders = whole(one(b.min_history_orders));
     const attributionDays = whole(one(b.attribution_days));
     if (Number.isNaN(minHistoryOrders) || Number.isNaN(attributionDays)) return bad(req, reply, shop, 'min_history_orders and attribution_days must be whole numbers');
+    if (minHistoryOrders === undefined && attributionDays === undefined) return bad(req, reply, shop, 'give min_history_orders and/or attribution_days');
     return write(req, reply, shop, async () => {
       await deps.writer.write((db) => setServeSettings(db, shop, { minHistoryOrders, attributionDays }, deps.now().toISOString()));
       return { ok: true, shop, controls: controlsView(deps.db, shop) };

@@ -2,6 +2,7 @@
 // the action request, so it does only what is fast — a database read, or enqueueing a job for
 // the Admin API work — and Flow gets its 200 well within 10 s.
 import { enqueueJob } from '../jobs/queue.ts';
+import { isRedacted } from '../ingest/record.ts';
 import { loadOfflineToken } from '../shopify/auth.ts';
 import type { FlowActionContext } from './routes.ts';
 import { customerScore, isScored } from './scores.ts';
@@ -35,6 +36,8 @@ export async function tagCustomerAction(props: TagCustomerProps, ctx: FlowAction
     throw new FlowActionInputError((err as Error).message);
   }
   requireInstalled(ctx);
+  // A customer who asked to be forgotten gets no job (a row naming them): the step succeeds, doing nothing.
+  if (isRedacted(ctx.db, ctx.keys, ctx.shop, 'customer', props.customer_id)) return {};
   const payload: TagCustomerJob = { customerId: props.customer_id, prefix, actionRunId: ctx.actionRunId };
   await ctx.deps.writer.write((db) => enqueueJob(db, {
     type: TAG_CUSTOMER_JOB, shop: ctx.shop, payload, dedupeKey: `flow-action:${ctx.actionRunId}`, reason: 'Flow action: Tag customer with ML segment',
@@ -60,6 +63,8 @@ export async function scoreCustomerAction(props: ScoreCustomerProps, ctx: FlowAc
 /** "Send order to shopml": enqueue fetching the order from the Admin API and recording it. */
 export async function sendOrderAction(props: SendOrderProps, ctx: FlowActionContext): Promise<{ returnValue?: unknown }> {
   requireInstalled(ctx);
+  // A redacted order would be suppressed when recorded; do not even queue a job naming it.
+  if (isRedacted(ctx.db, ctx.keys, ctx.shop, 'order', props.order_id)) return {};
   const payload: IngestOrderJob = { orderId: props.order_id, actionRunId: ctx.actionRunId };
   await ctx.deps.writer.write((db) => enqueueJob(db, {
     type: INGEST_ORDER_JOB, shop: ctx.shop, payload, dedupeKey: `flow-action:${ctx.actionRunId}`, reason: 'Flow action: Send order to shopml',

@@ -1,13 +1,15 @@
 // The jobs behind Flow and the write-back to Shopify. Every Admin call goes through the shop's
 // shared throttled client; failures that another attempt cannot fix (shop not installed, a
-// customer or order that does not exist, a payload that is wrong) are PermanentJobError, the
-// rest are retried by the runner with backoff.
+// customer or order that does not exist, a payload that is wrong) are PermanentJobError; an
+// Admin API that stays down or throttled beyond the client's own retries is
+// DependencyUnavailableError (the job waits the outage out, its attempts not used up); the rest
+// are retried by the runner with backoff.
 import type { JobContext, JobHandler } from '../jobs/handlers.ts';
-import { PermanentJobError } from '../jobs/job-errors.ts';
+import { DependencyUnavailableError, PermanentJobError } from '../jobs/job-errors.ts';
 import { enqueueJob } from '../jobs/queue.ts';
 import type { AppDeps } from '../app.ts';
 import { NotInstalledError } from '../ingest/backfill-shop.ts';
-import { UserErrors } from '../shopify/admin-client.ts';
+import { RetriesExhaustedError, UserErrors } from '../shopify/admin-client.ts';
 import { shopAdminClient } from '../shopify/shop-client.ts';
 import { INGEST_ORDER_JOB, TAG_CUSTOMER_JOB, type IngestOrderJob, type TagCustomerJob } from './action-handlers.ts';
 import { ingestOrderFromAdmin, OrderNotFoundError } from './ingest-order.ts';
@@ -22,9 +24,14 @@ export const METAFIELDS_SYNC_JOB = 'metafields.sync';
 
 const PERMANENT = [NotInstalledError, UserErrors, CustomerGoneError, OrderNotFoundError, TriggerPayloadError, TagPrefixError];
 
+/** The Admin API down or throttled beyond the client's retries: an outage the job waits out (also used by the backfill job). */
+export function asOutage(err: unknown): unknown {
+  return err instanceof RetriesExhaustedError ? new DependencyUnavailableError(`Admin API unavailable: ${err.message}`, { cause: err }) : err;
+}
+
 function classify(err: unknown): unknown {
   if (PERMANENT.some((C) => err instanceof C)) return new PermanentJobError((err as Error).message, { cause: err });
-  return err;
+  return asOutage(err);
 }
 
 function wrap(fn: (ctx: JobContext) => Promise<unknown>): JobHandler {
@@ -54,7 +61,7 @@ export async function tagCustomerNow(deps: AppDeps, shop: string, customerId: st
   if (isNoop(plan)) return { customerId, segment: score.segment, added: [], removed: [], calls: 0 };
   const { calls } = await applyTagPlan(client, customerId, plan, signal);
   const at = deps.now().toISOString();
-  await deps.writer.write((db) => recordTags(db, shop, customerId, plan.next, at));
+  await deps.writer.write((db) => recordTags(db, shop, customerId, plan.changes, at));
   return { customerId, segment: score.segment, added: plan.add, removed: plan.remove, calls };
 }
 

@@ -131,7 +131,7 @@ export async function retagChangedCustomers(deps: AppDeps, shop: string, opts: P
             w.prepare('DELETE FROM flow_customer_state WHERE shop = ? AND customer_id = ?').run(shop, o.customerId);
             continue;
           }
-          if (!isNoop(o.plan)) recordTags(w, shop, o.customerId, o.plan.next, at);
+          if (!isNoop(o.plan)) recordTags(w, shop, o.customerId, o.plan.changes, at);
           setSegment.run(shop, o.customerId, o.segment, at);
           if (o.fired) recordTriggerSend(w, shop, { handle: CUSTOMER_SEGMENT_CHANGED.handle, status: 'sent', customerId: o.customerId, payload: o.fired, at });
         }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { errorBody, RETRY_AFTER_SECONDS } from '../errors.ts';
-import { rawBodyOf, useRawBody } from '../http/raw-body.ts';
+import { rawBytesOf, useRawBody, utf8Of } from '../http/raw-body.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import { StoreUnavailableError } from '../store/writer.ts';
 import type { Db } from '../store/db.ts';
@@ -54,12 +54,14 @@ export async function flowRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   useRawBody(app);
 
   app.post('/flow/actions/:handle', { bodyLimit: 256 * 1024 }, async (req, reply) => {
-    const raw = rawBodyOf(req.body);
-    const v = await deps.verifier.flow(raw, req.raw);
+    const bytes = rawBytesOf(req.body);
+    const v = await deps.verifier.flow(bytes, req.raw);
     if (!v.ok) {
       deps.metrics.flowActions.inc({ handle: 'unknown', outcome: 'rejected' });
       return reply.code(401).send(errorBody('unauthorized', v.reason));
     }
+    const raw = utf8Of(bytes);
+    if (raw === null) return reply.code(400).send(errorBody('bad_request', 'body is not valid UTF-8'));
     let parsed;
     try {
       parsed = actionBody.safeParse(JSON.parse(raw));
@@ -104,9 +106,11 @@ export async function flowRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   });
 
   app.post('/flow/lifecycle', { bodyLimit: 64 * 1024 }, async (req, reply) => {
-    const raw = rawBodyOf(req.body);
-    const v = await deps.verifier.flow(raw, req.raw);
+    const bytes = rawBytesOf(req.body);
+    const v = await deps.verifier.flow(bytes, req.raw);
     if (!v.ok) return reply.code(401).send(errorBody('unauthorized', v.reason));
+    const raw = utf8Of(bytes);
+    if (raw === null) return reply.code(400).send(errorBody('bad_request', 'body is not valid UTF-8'));
     let parsed;
     try {
       parsed = lifecycleBody.safeParse(JSON.parse(raw));

@@ -45,6 +45,8 @@ export interface TagPlan {
   add: string[];
   /** prefix → tag after the change (a prefix without a tag is dropped). */
   next: Map<string, string>;
+  /** The prefixes this plan changes: prefix → its new tag, or null when it loses its tag. What recordTags stores. */
+  changes: Map<string, string | null>;
 }
 
 const lower = (s: string) => s.toLowerCase();
@@ -55,15 +57,17 @@ const lower = (s: string) => s.toLowerCase();
  */
 export function planTags(applied: ReadonlyMap<string, string>, wanted: ReadonlyMap<string, string | null>): TagPlan {
   const next = new Map(applied);
+  const changes = new Map<string, string | null>();
   for (const [prefix, tag] of wanted) {
     if (tag === null) next.delete(prefix);
     else next.set(prefix, tag);
+    if ((applied.get(prefix) ?? null) !== tag) changes.set(prefix, tag);
   }
   const nextLower = new Set([...next.values()].map(lower));
   const appliedLower = new Set([...applied.values()].map(lower));
   const remove = [...new Set([...applied.values()].filter((t) => !nextLower.has(lower(t))))];
   const add = [...new Set([...next.values()].filter((t) => !appliedLower.has(lower(t))))];
-  return { remove, add, next };
+  return { remove, add, next, changes };
 }
 
 export function isNoop(plan: TagPlan): boolean {
@@ -84,11 +88,20 @@ export function appliedTags(db: Db, shop: string, customerIds: readonly string[]
   return out;
 }
 
-/** Replaces the customer's rows with `next` (inside the caller's transaction). */
-export function recordTags(db: Db, shop: string, customerId: string, next: ReadonlyMap<string, string>, at: string): void {
-  db.prepare('DELETE FROM flow_customer_tags WHERE shop = ? AND customer_id = ?').run(shop, customerId);
-  const ins = db.prepare('INSERT INTO flow_customer_tags (shop, customer_id, prefix, tag, updated_at) VALUES (?, ?, ?, ?, ?)');
-  for (const [prefix, tag] of next) ins.run(shop, customerId, prefix, tag, at);
+/**
+ * Records the customer's tag under each given prefix (null: none any more), inside the caller's
+ * transaction; other prefixes are left as they are. Only a plan's `changes` are written, so two
+ * jobs working on the same customer at once (the re-tag pass and a Flow action with another
+ * prefix) cannot overwrite each other's records with the snapshot they planned from.
+ */
+export function recordTags(db: Db, shop: string, customerId: string, tags: ReadonlyMap<string, string | null>, at: string): void {
+  const del = db.prepare('DELETE FROM flow_customer_tags WHERE shop = ? AND customer_id = ? AND prefix = ?');
+  const put = db.prepare(`INSERT INTO flow_customer_tags (shop, customer_id, prefix, tag, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (shop, customer_id, prefix) DO UPDATE SET tag = excluded.tag, updated_at = excluded.updated_at`);
+  for (const [prefix, tag] of tags) {
+    if (tag === null) del.run(shop, customerId, prefix);
+    else put.run(shop, customerId, prefix, tag, at);
+  }
 }
 
 export class CustomerGoneError extends Error {

@@ -5,7 +5,7 @@
 import type { Db } from '../store/db.ts';
 import type { Keys } from '../keys.ts';
 
-interface Columns { table: string; columns: Set<string> }
+interface Columns { table: string; columns: Set<string>; primaryKey: string[] }
 
 const schemaCache = new WeakMap<Db, Columns[]>();
 
@@ -13,10 +13,11 @@ function tables(db: Db): Columns[] {
   let t = schemaCache.get(db);
   if (!t) {
     const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
-    t = names.map((table) => ({
-      table,
-      columns: new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[])),
-    }));
+    t = names.map((table) => {
+      const info = db.prepare('SELECT name, pk FROM pragma_table_info(?)').all(table) as { name: string; pk: number }[];
+      const pk = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+      return { table, columns: new Set(info.map((c) => c.name)), primaryKey: pk.length > 0 ? pk : ['rowid'] };
+    });
     schemaCache.set(db, t);
   }
   return t;
@@ -29,6 +30,52 @@ const KEEP_ON_CUSTOMER_REDACT = new Set(['tombstones']);
  * backfill or re-import cannot bring back a customer who asked to be forgotten.
  */
 const KEEP_ON_SHOP_REDACT = new Set(['tombstones']);
+
+/**
+ * Columns holding a received or produced JSON document (a quarantined webhook body, a Flow
+ * action's answer): in a table without customer_id / email_hash / order_id columns a customer or
+ * order id can still sit inside one (a webhook quarantined before it could be read). Customer
+ * redaction deletes the rows of such tables whose document names the customer or one of their
+ * orders. (Tables with subject columns set them on every row about someone: deleted above.)
+ */
+const DOCUMENT_COLUMNS = ['payload', 'payload_json', 'result'];
+const SUBJECT_COLUMNS = ['customer_id', 'email_hash', 'order_id'];
+
+/** `id` as a whole number inside `text` (not part of a longer run of digits). */
+export function mentionsId(text: string, id: string): boolean {
+  for (let at = text.indexOf(id); at !== -1; at = text.indexOf(id, at + 1)) {
+    const before = text.charCodeAt(at - 1);
+    const after = text.charCodeAt(at + id.length);
+    if (!(before >= 48 && before <= 57) && !(after >= 48 && after <= 57)) return true;
+  }
+  return false;
+}
+
+/** Rows of every table with a document column that names one of `ids`: deleted. */
+function deleteDocumentsMentioning(db: Db, shop: string, ids: string[]): number {
+  if (ids.length === 0) return 0;
+  let deleted = 0;
+  for (const { table, columns, primaryKey } of tables(db)) {
+    if (!columns.has('shop') || KEEP_ON_CUSTOMER_REDACT.has(table) || SUBJECT_COLUMNS.some((c) => columns.has(c))) continue;
+    const docs = DOCUMENT_COLUMNS.filter((c) => columns.has(c));
+    if (docs.length === 0) continue;
+    const key = primaryKey.map((c) => `"${c}"`).join(', ');
+    const del = db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND ${primaryKey.map((c) => `"${c}" = ?`).join(' AND ')}`);
+    // instr() narrows to candidate rows in SQL (ids in chunks: SQLite caps an expression's
+    // depth); the whole-number check is done here.
+    for (let i = 0; i < ids.length; i += 50) {
+      const chunk = ids.slice(i, i + 50);
+      const any = chunk.map(() => `(${docs.map((c) => `instr("${c}", ?) > 0`).join(' OR ')})`).join(' OR ');
+      const args = chunk.flatMap((id) => docs.map(() => id));
+      const rows = db.prepare(`SELECT ${key}, ${docs.map((c) => `"${c}"`).join(', ')} FROM "${table}" WHERE shop = ? AND (${any})`).raw().all(shop, ...args) as unknown[][];
+      for (const row of rows) {
+        const text = row.slice(primaryKey.length).filter((v) => v !== null).map(String);
+        if (chunk.some((id) => text.some((t) => mentionsId(t, id)))) deleted += del.run(shop, ...row.slice(0, primaryKey.length)).changes;
+      }
+    }
+  }
+  return deleted;
+}
 
 export interface CustomerRedaction {
   customerId: string | null;
@@ -63,6 +110,7 @@ export function redactCustomer(db: Db, keys: Keys, shop: string, r: CustomerReda
       for (const o of orderIds) rowsDeleted += del.run(shop, o).changes;
     }
   }
+  rowsDeleted += deleteDocumentsMentioning(db, shop, [...(r.customerId ? [r.customerId] : []), ...orderIds]);
   return { rowsDeleted };
 }
 

@@ -17,6 +17,7 @@ import { createReadStream } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { invalidUtf8Offset, lineBreaksBefore } from './utf8.ts';
 
 export class CsvStructureError extends Error {
   /** 1-based physical line of the problem (or the line reached, for stream errors). */
@@ -306,7 +307,9 @@ function decode(decoder: TextDecoder, bytes: Uint8Array | undefined, line: numbe
   try {
     return bytes === undefined ? decoder.decode() : decoder.decode(bytes, { stream: true });
   } catch (err) {
-    throw new CsvStructureError('the file is not valid UTF-8 text', line, { cause: err });
+    // The line of the first bad byte, not just the line this chunk started on.
+    const at = bytes === undefined ? -1 : invalidUtf8Offset(bytes);
+    throw new CsvStructureError('the file is not valid UTF-8 text', at < 0 ? line : line + lineBreaksBefore(bytes!, at), { cause: err });
   }
 }
 

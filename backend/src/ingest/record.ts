@@ -127,6 +127,28 @@ export function isTombstoned(db: Db, keys: Keys, shop: string, order: Pick<Norma
   return false;
 }
 
+/** Whether this customer or order was redacted (customers/redact): nothing new about them is stored. */
+export function isRedacted(db: Db, keys: Keys, shop: string, kind: 'customer' | 'order', id: string): boolean {
+  const s = stmts(db);
+  if (!s.anyTombstone.get(shop)) return false;
+  return s.tombstoned.get(shop, keys.subjectHash(shop, kind, id)) !== undefined;
+}
+
+/**
+ * Whether any whole number of 6 to 20 digits in `text` (a scrubbed document about to be kept:
+ * a quarantined body) is a redacted customer's or order's id. Only asked when a shop has
+ * redactions; bounded to the first 2,000 numbers.
+ */
+export function mentionsTombstoned(db: Db, keys: Keys, shop: string, text: string): boolean {
+  const s = stmts(db);
+  if (!s.anyTombstone.get(shop)) return false;
+  const ids = new Set((text.match(/(?<!\d)\d{6,20}(?!\d)/g) ?? []).slice(0, 2000));
+  for (const id of ids) {
+    if (s.tombstoned.get(shop, keys.subjectHash(shop, 'customer', id)) || s.tombstoned.get(shop, keys.subjectHash(shop, 'order', id))) return true;
+  }
+  return false;
+}
+
 function applyOrder(db: Db, shop: string, order: NormalizedOrder): 'applied' | 'stale' {
   const s = stmts(db);
   const stored = s.orderUpdatedAt.get(shop, order.id) as string | undefined;
@@ -192,6 +214,8 @@ export function recordEvent(db: Db, keys: Keys, input: RecordInput): IngestOutco
   const s = stmts(db);
   if (s.eventExists.get(input.shop, input.sourceId)) return 'duplicate';
   if (input.event.type === 'order' && isTombstoned(db, keys, input.shop, input.event.order)) return 'suppressed';
+  // A refund carries only its order's id: one of a redacted order is dropped the same way.
+  if (input.event.type === 'refund' && isRedacted(db, keys, input.shop, 'order', input.event.refund.orderId)) return 'suppressed';
   const outcome = applyEvent(db, input.shop, input.event);
   s.insertEvent.run({
     shop: input.shop,

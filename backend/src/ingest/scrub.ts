@@ -26,10 +26,59 @@ export function scrubPersonalData(value: unknown, parentKey = ''): unknown {
   return out;
 }
 
-/** Best effort for bodies that are not even JSON: keep a bounded prefix with emails and phone-like runs masked. */
+const JSON_PUNCTUATION = /[{}[\]:,\s]/;
+const BARE_LITERAL = /^(true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$/;
+const KEY = /^[A-Za-z_][A-Za-z0-9_.$-]{0,63}$/;
+
+/**
+ * For bodies that are not valid JSON (truncated, a stray character, a form post): the shape only,
+ * within `max` characters. Object keys that look like identifiers, JSON punctuation and number,
+ * boolean and null literals are kept; every string value and every other bare word becomes "…".
+ * Nothing typed by a person survives — not a name left unquoted, not a value cut off mid-string —
+ * yet the quarantine still shows where an order broke ("shipping_address":{"first_name":"…",…).
+ */
 export function scrubText(text: string, max = 4096): string {
-  return text
-    .slice(0, max)
-    .replace(/[^\s"'<>@,;:]+@[^\s"'<>@,;:]+/g, '[email]')
-    .replace(/\+?\d[\d ().-]{7,}\d/g, '[number]');
+  const s = text.slice(0, max);
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+      const closed = j < s.length;
+      const content = s.slice(i + 1, Math.min(j, s.length));
+      let k = j + 1;
+      while (k < s.length && /\s/.test(s[k]!)) k++;
+      out += closed && s[k] === ':' && KEY.test(content) ? `"${content}"` : closed ? '"…"' : '"…';
+      i = closed ? j + 1 : s.length;
+    } else if (JSON_PUNCTUATION.test(c)) {
+      out += c;
+      i++;
+    } else {
+      let j = i;
+      while (j < s.length && !JSON_PUNCTUATION.test(s[j]!) && s[j] !== '"') j++;
+      const token = s.slice(i, j);
+      out += BARE_LITERAL.test(token) ? token : '…';
+      i = j;
+    }
+  }
+  return out;
+}
+
+/**
+ * JSON.parse's error without the input it quotes: V8 puts the text around the error in the
+ * message ("Unexpected token 'K', ...\"first_name\":Kira..." is not valid JSON"), which would
+ * carry a name into the quarantine table and the logs. Keeps the kind of error and its position.
+ */
+export function jsonErrorSummary(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const kind = message
+    .replace(/,\s*(\.\.\.)?".*$/s, '') // the quoted input: ', "…" is not valid JSON' or ', ..."…"... is not valid JSON'
+    .replace(/^Unexpected token\s*'.*?'/, 'Unexpected token') // the offending character is input too
+    .replace(/\s+(in JSON )?at position.*$/s, '')
+    .replace(/\s+in JSON$/, '')
+    .trim();
+  const at = /position (\d+)/.exec(message);
+  return `${kind || 'invalid JSON'}${at ? ` at byte ${at[1]}` : ''}`;
 }

@@ -5,27 +5,43 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { errorBody, RETRY_AFTER_SECONDS } from '../errors.ts';
-import { rawBodyOf, useRawBody } from '../http/raw-body.ts';
+import { rawBytesOf, useRawBody, utf8Of } from '../http/raw-body.ts';
 import { StoreUnavailableError } from '../store/writer.ts';
-import { applyWebhook, type WebhookResult } from './webhooks.ts';
+import { applyWebhook, COMPLIANCE_TOPICS, LIFECYCLE_TOPICS, shopNamedIn, type WebhookDelivery, type WebhookResult } from './webhooks.ts';
+import { DATA_TOPICS } from './normalize-rest.ts';
 import { webhookWriterOf } from './webhook-writer.ts';
 
 export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
+const KNOWN_TOPICS = new Set([...DATA_TOPICS, ...COMPLIANCE_TOPICS, ...LIFECYCLE_TOPICS]);
+
 export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   useRawBody(app);
   app.post('/webhooks', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (req, reply) => {
-    const raw = rawBodyOf(req.body);
-    const headerTopic = String(req.headers['x-shopify-topic'] ?? 'unknown').slice(0, 64);
-    const v = await deps.verifier.webhook(raw, req.raw);
+    const bytes = rawBytesOf(req.body);
+    // Before verification the topic is whatever the sender wrote: as a metric label only when it
+    // is one we know, else every forged topic would be a new time series in /metrics.
+    const claimed = String(req.headers['x-shopify-topic'] ?? '').toLowerCase();
+    const headerTopic = KNOWN_TOPICS.has(claimed) ? claimed : 'other';
+    const v = await deps.verifier.webhook(bytes, req.raw);
     if (!v.ok) {
       deps.metrics.webhooks.inc({ topic: headerTopic, outcome: 'rejected' });
       req.log.warn({ reason: v.reason, topic: headerTopic }, 'webhook rejected');
       return reply.code(401).send(errorBody('unauthorized', v.reason));
     }
-    const delivery = {
+    const raw = utf8Of(bytes);
+    // The HMAC covers the body, not X-Shopify-Shop-Domain: a body that names its shop must name
+    // the header's, or a signed delivery for one shop could be replayed against another.
+    const named = raw === null ? null : shopNamedIn(v.topic, raw);
+    if (named !== null && named !== v.shop) {
+      deps.metrics.webhooks.inc({ topic: v.topic, outcome: 'rejected' });
+      req.log.warn({ shop: v.shop, topic: v.topic }, 'webhook rejected: the body names another shop');
+      return reply.code(401).send(errorBody('unauthorized', 'shop_domain_mismatch: the signed body names another shop than X-Shopify-Shop-Domain'));
+    }
+    const delivery: WebhookDelivery = {
       shop: v.shop, topic: v.topic, webhookId: v.webhookId, triggeredAt: v.triggeredAt,
-      receivedAt: deps.now().toISOString(), rawBody: raw,
+      receivedAt: deps.now().toISOString(), rawBody: raw ?? bytes.toString('utf8'),
+      ...(raw === null ? { bodyError: 'body is not valid UTF-8' } : {}),
     };
     try {
       const thread = webhookWriterOf(deps);

@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import type { Keys } from '../keys.ts';
 import type { IngestOutcome } from './types.ts';
-import { recordEvent } from './record.ts';
+import { mentionsTombstoned, recordEvent } from './record.ts';
 import { DATA_TOPICS, normalizeWebhook, ValidationError } from './normalize-rest.ts';
 import { exportCustomerData, markUninstalled, redactCustomer, redactShop } from './compliance.ts';
-import { scrubPersonalData, scrubText } from './scrub.ts';
+import { jsonErrorSummary, scrubPersonalData, scrubText } from './scrub.ts';
 import { attributeOrder } from '../track/conversions.ts';
 
 export interface WebhookDelivery {
@@ -18,6 +18,8 @@ export interface WebhookDelivery {
   triggeredAt: string | null;
   receivedAt: string;
   rawBody: string;
+  /** Set when the authentic body could not even be decoded (not UTF-8): quarantined with this reason. */
+  bodyError?: string;
 }
 
 export interface WebhookResult {
@@ -52,8 +54,12 @@ function stmts(db: Db) {
   return s;
 }
 
-function quarantine(db: Db, d: WebhookDelivery, reason: string, payload: unknown): WebhookResult {
-  const kept = payload === undefined ? scrubText(d.rawBody) : JSON.stringify(scrubPersonalData(payload));
+/** Kept instead of the body when it names a customer or order that was redacted. */
+const WITHHELD = '"withheld: the body names a redacted customer or order"';
+
+function quarantine(db: Db, keys: Keys, d: WebhookDelivery, reason: string, payload: unknown): WebhookResult {
+  let kept = payload === undefined ? scrubText(d.rawBody) : JSON.stringify(scrubPersonalData(payload));
+  if (mentionsTombstoned(db, keys, d.shop, kept)) kept = WITHHELD;
   stmts(db).quarantine.run(d.shop, d.topic, d.webhookId, d.receivedAt, reason, kept);
   return { outcome: 'quarantined', reason };
 }
@@ -65,15 +71,36 @@ function logOnly(db: Db, d: WebhookDelivery, payload: unknown): void {
 const asIdList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String).filter((s) => /^\d+$/.test(s)) : []);
 const asId = (v: unknown): string | null => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? String(v) : null);
 
+/** Topics whose payload names its shop (compliance: `shop_domain`; app/uninstalled: the Shop's `myshopify_domain`). */
+const SHOP_FIELD: Record<string, string> = {
+  'customers/redact': 'shop_domain', 'customers/data_request': 'shop_domain', 'shop/redact': 'shop_domain', 'app/uninstalled': 'myshopify_domain',
+};
+
+/**
+ * The shop a delivery's body names, for the topics whose payload carries one; null otherwise
+ * (other topics, unparsable bodies: those are quarantined by applyWebhook).
+ */
+export function shopNamedIn(topic: string, rawBody: string): string | null {
+  const field = SHOP_FIELD[topic];
+  if (field === undefined) return null;
+  try {
+    const v = (JSON.parse(rawBody) as Record<string, unknown> | null)?.[field];
+    return typeof v === 'string' && v !== '' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookResult {
   if (stmts(db).seen.get(d.shop, d.webhookId)) return { outcome: 'duplicate' };
+  if (d.bodyError !== undefined) return quarantine(db, keys, d, d.bodyError, undefined);
   let payload: unknown;
   try {
     payload = JSON.parse(d.rawBody);
   } catch (err) {
-    return quarantine(db, d, `body is not valid JSON: ${(err as Error).message}`, undefined);
+    return quarantine(db, keys, d, `body is not valid JSON: ${jsonErrorSummary(err)}`, undefined);
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return quarantine(db, d, 'body is not a JSON object', payload);
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return quarantine(db, keys, d, 'body is not a JSON object', payload);
   const body = payload as Record<string, unknown>;
 
   if (DATA_TOPICS.has(d.topic)) {
@@ -81,7 +108,7 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
     try {
       event = normalizeWebhook(d.topic, body, d.shop, keys, d.receivedAt);
     } catch (err) {
-      if (err instanceof ValidationError) return quarantine(db, d, err.message, body);
+      if (err instanceof ValidationError) return quarantine(db, keys, d, err.message, body);
       throw err;
     }
     stmts(db).ensureShop.run(d.shop, d.receivedAt, d.receivedAt);
@@ -100,7 +127,7 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
       const customer = (body.customer ?? {}) as Record<string, unknown>;
       const customerId = asId(customer.id);
       const email = typeof customer.email === 'string' && customer.email ? customer.email : null;
-      if (!customerId && !email && asIdList(body.orders_to_redact).length === 0) return quarantine(db, d, 'customers/redact names no customer id, email or order', body);
+      if (!customerId && !email && asIdList(body.orders_to_redact).length === 0) return quarantine(db, keys, d, 'customers/redact names no customer id, email or order', body);
       const r = redactCustomer(db, keys, d.shop, { customerId, email, ordersToRedact: asIdList(body.orders_to_redact) }, d.receivedAt);
       // The log keeps that a redaction happened, never whom it was about.
       logOnly(db, d, { rows_deleted: r.rowsDeleted, orders_to_redact: asIdList(body.orders_to_redact).length });
@@ -128,13 +155,13 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
       return { outcome: 'applied' };
     case 'bulk_operations/finish': {
       const id = typeof body.admin_graphql_api_id === 'string' ? body.admin_graphql_api_id : null;
-      if (!id) return quarantine(db, d, 'bulk_operations/finish without admin_graphql_api_id', body);
+      if (!id) return quarantine(db, keys, d, 'bulk_operations/finish without admin_graphql_api_id', body);
       db.prepare(`UPDATE bulk_operations SET status = ?, finished_at = ?, error = ? WHERE shop = ? AND operation_id = ?`)
         .run(String(body.status ?? 'completed').toUpperCase(), String(body.completed_at ?? d.receivedAt), body.error_code ? String(body.error_code) : null, d.shop, id);
       logOnly(db, d, scrubPersonalData(body));
       return { outcome: 'applied', bulkOperationId: id };
     }
     default:
-      return quarantine(db, d, `unsupported topic ${d.topic}`, body);
+      return quarantine(db, keys, d, `unsupported topic ${d.topic}`, body);
   }
 }

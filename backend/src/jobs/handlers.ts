@@ -5,7 +5,7 @@
 import type { AppDeps } from '../app.ts';
 import { trainHandler } from './train-handler.ts';
 
-export { PermanentJobError, RetryableJobError } from './job-errors.ts';
+export { DependencyUnavailableError, PermanentJobError, RetryableJobError } from './job-errors.ts';
 export type { TrainJobResult } from './train-summary.ts';
 export type { TrainedEvent, TrainedHook, TrainPayload } from './train-handler.ts';
 

@@ -16,16 +16,19 @@ import type { ModelKind } from '../models/types.ts';
 import { loadArtifact } from '../ml/artifact.ts';
 import type { ForecastArtifact } from '../models/forecast/train.ts';
 import { getAlias } from '../registry/aliases.ts';
-import { afterTraining } from '../rollout/canary.ts';
+import { afterTraining, type PlanOptions } from '../rollout/canary.ts';
 import { runPolicies } from '../rollout/canary.ts';
-import { runShadows } from '../rollout/shadow.ts';
-import { monitorShop, saveMonitorReport } from '../monitor/monitor.ts';
+import { dueShadows, runShadows, type PrecomputedComparison } from '../rollout/shadow.ts';
+import type { ShadowThreadInput } from '../rollout/shadow-thread.ts';
+import { computeMonitorReport, saveMonitorReport, type MonitorReport } from '../monitor/monitor.ts';
+import type { MonitorThreadInput } from '../monitor/monitor-thread.ts';
+import { inThread } from './thread.ts';
 import { resolveSettings, settingsFromEnv } from '../monitor/settings.ts';
 import { backfillShop } from '../ingest/backfill-shop.ts';
 import { championVersions, versionsKey } from '../flow/scores.ts';
-import { enqueueCustomerWriteBack, flowJobHandlers } from '../flow/jobs.ts';
+import { asOutage, enqueueCustomerWriteBack, flowJobHandlers } from '../flow/jobs.ts';
 import { fireModelDrift, fireStockOutsFromForecast } from '../flow/triggers.ts';
-import type { JobHandler, TrainedHook } from './handlers.ts';
+import type { JobHandler, TrainedHook, TrainJobResult } from './handlers.ts';
 import { enqueueJob } from './queue.ts';
 import { scheduledShops } from './scheduler.ts';
 
@@ -59,40 +62,92 @@ function isInstalled(db: Db, shop: string): boolean {
   return db.prepare('SELECT 1 FROM shops WHERE shop = ? AND uninstalled_at IS NULL AND access_token_enc IS NOT NULL').get(shop) !== undefined;
 }
 
-/** After every train job: canary / shadow for new challengers, then publish changed champions. */
-export const afterTrainJob: TrainedHook = async ({ deps, shop, result }) => {
+/**
+ * After a training pass: canary / shadow for new challengers (the canary's shares from the
+ * config unless given), then changed champions published. What happened, for whoever prints it.
+ */
+export async function afterTrainingPass(deps: AppDeps, shop: string, result: TrainJobResult, split?: PlanOptions) {
   const now = deps.now();
   const runs = result.runs.map((r) => ({ kind: r.kind, status: r.status, version: r.version, decision: r.decision === null ? undefined : { decision: r.decision, reason: r.reason ?? '' } }));
-  await deps.writer.write((db) => afterTraining(db, shop, runs, now, { artifactsDir: deps.config.artifactsDir, autoCanary: deps.config.jobs.autoCanary }));
+  const after = await deps.writer.write((db) => afterTraining(db, shop, runs, now, {
+    artifactsDir: deps.config.artifactsDir, autoCanary: deps.config.jobs.autoCanary,
+    split: split ?? { holdoutPct: deps.config.jobs.canaryHoldoutPct, challengerPct: deps.config.jobs.canaryChallengerPct },
+  }));
   const championMoved = (k: ModelKind) => result.runs.some((r) => r.kind === k && r.decision === 'champion');
-  await publishChampions(deps, shop, { forecast: championMoved('forecast'), reason: 'retrained' });
+  const published = await publishChampions(deps, shop, { forecast: championMoved('forecast'), reason: 'retrained' });
+  return { after, published };
+}
+
+/** The runtime's after-training hook. */
+export const afterTrainJob: TrainedHook = async ({ deps, shop, result }) => {
+  await afterTrainingPass(deps, shop, result);
 };
 
-const policyHandler: JobHandler = async ({ deps, shop }) => {
-  const now = deps.now();
-  // Synchronous and on the main connection: decisions are single transactions (see canary.ts, shadow.ts).
-  const canaries = runPolicies(deps.db, now, shop);
-  const shadows = runShadows(deps.db, now, deps.config.artifactsDir, { shop });
+/**
+ * One policy pass for a shop: every live canary evaluated and acted on (cheap: aggregates), the
+ * matured shadows compared off the event loop and decided, promoted champions published. The
+ * scheduled `rollout.policy` job runs it at the server's clock; the demo with its store clock for
+ * the shadows.
+ */
+export async function policyPass(deps: AppDeps, shop: string, now: Date, o: { shadowsAt?: Date; signal?: AbortSignal } = {}) {
+  const shadowsAt = o.shadowsAt ?? now;
+  const due = dueShadows(deps.db, shadowsAt, shop);
+  let comparisons: Record<number, PrecomputedComparison> | undefined;
+  if (due.length > 0 && deps.config.databasePath !== ':memory:') {
+    const input: ShadowThreadInput = {
+      databasePath: deps.config.databasePath, busyTimeoutMs: Math.max(deps.config.busyTimeoutMs, 10_000), artifactsDir: deps.config.artifactsDir,
+      ids: due.map((d) => d.id), now: shadowsAt.toISOString(),
+    };
+    comparisons = await inThread<Record<number, PrecomputedComparison>>(new URL('../rollout/shadow-thread.ts', import.meta.url), input, o.signal);
+  }
+  // Decisions are single transactions (canary.ts, shadow.ts): alias moves made meanwhile stop what they supersede.
+  const { canaries, shadows } = await deps.writer.write((db) => ({
+    canaries: runPolicies(db, now, shop),
+    shadows: runShadows(db, shadowsAt, deps.config.artifactsDir, { shop, comparisons }),
+  }));
   const promoted = shadows.filter((s) => s.action === 'promote').map((s) => s.shadow.kind);
   const published = await publishChampions(deps, shop, { forecast: promoted.includes('forecast'), reason: 'shadow evaluation' });
+  return { canaries, shadows, published };
+}
+
+const policyHandler: JobHandler = async ({ deps, shop, signal }) => {
+  const r = await policyPass(deps, shop, deps.now(), { signal });
   return {
-    canaries: canaries.map((r) => ({ experiment: r.experiment.id, action: r.decision.action, rule: r.decision.rule })),
-    shadows: shadows.map((s) => ({ shadow: s.shadow.id, kind: s.shadow.kind, action: s.action })),
-    published,
+    canaries: r.canaries.map((c) => ({ experiment: c.experiment.id, action: c.decision.action, rule: c.decision.rule })),
+    shadows: r.shadows.map((s) => ({ shadow: s.shadow.id, kind: s.shadow.kind, action: s.action })),
+    published: r.published,
   };
 };
 
-const monitorHandler: JobHandler = async ({ deps, shop }) => {
-  const now = deps.now();
-  const r = monitorShop(deps.db, shop, now, { artifactsDir: deps.config.artifactsDir, settings: settingsFromEnv(process.env), store: false, clock: deps.now });
-  const id = await deps.writer.write((db) => saveMonitorReport(db, r.report));
+/** The monitor's report for `now`, computed off the event loop (a worker thread with its own connection). */
+export async function computeReportOffThread(deps: AppDeps, shop: string, now: Date, signal?: AbortSignal): Promise<MonitorReport> {
+  const settings = settingsFromEnv(process.env);
+  if (deps.config.databasePath === ':memory:') {
+    // A second connection cannot open an in-memory database.
+    return computeMonitorReport(deps.db, shop, now, { artifactsDir: deps.config.artifactsDir, settings, store: false, clock: () => now });
+  }
+  const input: MonitorThreadInput = {
+    databasePath: deps.config.databasePath, busyTimeoutMs: Math.max(deps.config.busyTimeoutMs, 10_000), artifactsDir: deps.config.artifactsDir,
+    shop, now: now.toISOString(), settings,
+  };
+  return inThread<MonitorReport>(new URL('../monitor/monitor-thread.ts', import.meta.url), input, signal);
+}
+
+/**
+ * One monitor pass at `now`: the report (stored), "Model drift detected" on dataset drift, a
+ * `train` job when the monitor asks for a retrain, and champions moved by hand published. The
+ * scheduled `monitor.shop` job runs it at the server's clock; the demo at its store's clock.
+ */
+export async function monitorAndAct(deps: AppDeps, shop: string, now: Date, signal?: AbortSignal) {
+  const report = await computeReportOffThread(deps, shop, now, signal);
+  const id = await deps.writer.write((db) => saveMonitorReport(db, report));
+  const retrain = report.retrain;
   let drift = null;
-  if (r.report.drift.datasetDrift) {
-    drift = await fireModelDrift(deps, shop, { model: r.retrain?.kinds.join(', ') || 'all models', driftShare: Number(r.report.drift.share.toFixed(4)), reportId: String(id) });
+  if (report.drift.datasetDrift) {
+    drift = await fireModelDrift(deps, shop, { model: retrain?.kinds.join(', ') || 'all models', driftShare: Number(report.drift.share.toFixed(4)), reportId: String(id) });
   }
   let train: number | null = null;
-  if (r.retrain) {
-    const retrain = r.retrain;
+  if (retrain) {
     train = await deps.writer.write((db) => enqueueJob(db, {
       type: 'train', shop, dedupeKey: 'train', reason: `monitor: ${retrain.reason}`, now,
       payload: { kinds: retrain.kinds, triggers: [{ reason: retrain.reason, figures: retrain.figures }] },
@@ -100,12 +155,18 @@ const monitorHandler: JobHandler = async ({ deps, shop }) => {
   }
   // Also catches champions moved by hand since the last publish (CLI / API promote or rollback).
   const published = await publishChampions(deps, shop, { reason: 'champion changed' });
-  return { published, report: id, datasetDrift: r.report.drift.datasetDrift, driftShare: r.report.drift.share, retrain: r.retrain?.reason ?? null, trainJob: train, driftTrigger: drift?.status ?? null };
-};
+  return { published, report: id, datasetDrift: report.drift.datasetDrift, driftShare: report.drift.share, retrain: retrain?.reason ?? null, trainJob: train, driftTrigger: drift?.status ?? null };
+}
+
+const monitorHandler: JobHandler = ({ deps, shop, signal }) => monitorAndAct(deps, shop, deps.now(), signal);
 
 const backfillHandler: JobHandler = async ({ deps, shop, heartbeat }) => {
-  const counts = await backfillShop({ db: deps.db, keys: deps.keys, shop, adminBaseUrl: deps.config.adminBaseUrl, fetch: deps.fetch, onProgress: () => heartbeat() });
-  return counts;
+  try {
+    return await backfillShop({ db: deps.db, keys: deps.keys, shop, adminBaseUrl: deps.config.adminBaseUrl, fetch: deps.fetch, onProgress: () => heartbeat() });
+  } catch (err) {
+    // An Admin API outage at install time: wait it out rather than use up the attempts.
+    throw asOutage(err);
+  }
 };
 
 /** Every job type the loop needs, beside `train`. */

@@ -4,6 +4,7 @@
 //
 //   pending ──claim──▶ running ──handler resolves──▶ done
 //      ▲                  │ throws ──▶ failed (run_at = now + backoff) ──claim──▶ running …
+//      │                  │ throws DependencyUnavailableError ──▶ failed, attempt not counted (outage)
 //      │                  │ throws, no attempts left / PermanentJobError ──▶ dead (last_error kept)
 //      │                  └ lease runs out (worker gone) ──▶ claimable again (or dead, no attempts left)
 //      └── retryJob (operator) ◀── dead
@@ -213,9 +214,11 @@ export interface BackoffPolicy {
   maxMs: number;
   /** 0..1: the delay is drawn uniformly from [(1 − jitter)·d, d], so retries of many jobs spread out. */
   jitter: number;
+  /** Cap on the wait between tries of a job deferred by an outage (ms); default 5 min. */
+  outageMaxMs?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, maxMs: 3_600_000, jitter: 0.5 };
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, maxMs: 3_600_000, jitter: 0.5, outageMaxMs: 300_000 };
 
 /** The wait before the next attempt after `attempt` failed attempts; `u` uniform in [0, 1). */
 export function backoffMs(attempt: number, policy: BackoffPolicy, u: number): number {
@@ -224,15 +227,29 @@ export function backoffMs(attempt: number, policy: BackoffPolicy, u: number): nu
 }
 
 /**
+ * The wait before trying again a job deferred by an outage (its attempt not counted, so the
+ * attempt number cannot space the tries out): half the job's age, at least baseMs, at most
+ * outageMaxMs — tries thin out geometrically while the outage lasts — with the same jitter.
+ */
+export function outageDelayMs(ageMs: number, policy: BackoffPolicy, u: number): number {
+  const d = Math.min(policy.outageMaxMs ?? 300_000, Math.max(policy.baseMs, ageMs / 2));
+  return Math.round(d * (1 - policy.jitter * u));
+}
+
+/**
  * Records a failed attempt: `failed` with run_at = now + delay when attempts remain and the error
  * is not permanent, else `dead`. Null when the lease was lost (the outcome belongs to the new owner).
+ * `countAttempt: false` (a dependency outage, not the job's fault): `failed` whatever the
+ * attempts, and the attempt is given back as releaseJob does.
  */
-export function failJob(db: Db, lease: Lease, now: Date, error: string, o: { permanent: boolean; delayMs: number }): 'failed' | 'dead' | null {
-  const p = { ...lease, now: now.toISOString(), error: error.slice(0, 8000), runAt: new Date(now.getTime() + o.delayMs).toISOString(), permanent: o.permanent ? 1 : 0 };
+export function failJob(db: Db, lease: Lease, now: Date, error: string, o: { permanent: boolean; delayMs: number; countAttempt?: boolean }): 'failed' | 'dead' | null {
+  const counted = o.permanent || o.countAttempt !== false;
+  const p = { ...lease, now: now.toISOString(), error: error.slice(0, 8000), runAt: new Date(now.getTime() + o.delayMs).toISOString(), permanent: o.permanent ? 1 : 0, counted: counted ? 1 : 0 };
   const r = db.prepare(`UPDATE jobs SET
-      status = CASE WHEN @permanent = 1 OR attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
-      run_at = CASE WHEN @permanent = 1 OR attempts >= max_attempts THEN run_at ELSE @runAt END,
-      finished_at = CASE WHEN @permanent = 1 OR attempts >= max_attempts THEN @now ELSE NULL END,
+      status = CASE WHEN @permanent = 1 OR (@counted = 1 AND attempts >= max_attempts) THEN 'dead' ELSE 'failed' END,
+      run_at = CASE WHEN @permanent = 1 OR (@counted = 1 AND attempts >= max_attempts) THEN run_at ELSE @runAt END,
+      finished_at = CASE WHEN @permanent = 1 OR (@counted = 1 AND attempts >= max_attempts) THEN @now ELSE NULL END,
+      attempts = attempts - (1 - @counted),
       last_error = @error, lease_owner = NULL, lease_until = NULL
     WHERE ${OWNS} RETURNING status`).get(p) as { status: 'failed' | 'dead' } | undefined;
   return r?.status ?? null;

@@ -9,9 +9,9 @@ import type { AppDeps } from '../app.ts';
 import type { Db } from '../store/db.ts';
 import { createPrng } from '../ml/prng.ts';
 import type { JobContext } from './handlers.ts';
-import { PermanentJobError } from './job-errors.ts';
+import { DependencyUnavailableError, PermanentJobError } from './job-errors.ts';
 import {
-  backoffMs, claimJob, completeJob, DEFAULT_BACKOFF, DEFAULT_LIMITS, failJob, hasReadyJob, heartbeatJob, releaseJob,
+  backoffMs, outageDelayMs, claimJob, completeJob, DEFAULT_BACKOFF, DEFAULT_LIMITS, failJob, hasReadyJob, heartbeatJob, releaseJob,
   type BackoffPolicy, type ConcurrencyLimits, type JobRecord, type Lease,
 } from './queue.ts';
 
@@ -37,6 +37,12 @@ export interface RunnerOptions {
   /** How often to look for ready jobs when idle (ms); default 1 s. */
   pollMs?: number;
   backoff?: BackoffPolicy;
+  /**
+   * How long after it was enqueued a job failing with DependencyUnavailableError (Admin API down
+   * or throttling) is deferred without counting the attempt (ms); default 24 h. After that its
+   * failures count like any other.
+   */
+  outagePatienceMs?: number;
   /** Seed of the backoff jitter; default the owner id. */
   seed?: number | string;
   /** stop(): how long running handlers may finish before they are aborted and released (ms); default 10 s. */
@@ -49,8 +55,11 @@ export interface RunnerOptions {
 export interface JobOutcome {
   job: JobRecord;
   attempt: number;
-  /** lost: another runner took the lease over; released: given back on stop(); unrecorded: the store refused the write. */
-  state: 'done' | 'failed' | 'dead' | 'lost' | 'released' | 'unrecorded';
+  /**
+   * lost: another runner took the lease over; released: given back on stop(); unrecorded: the
+   * store refused the write; deferred: a dependency outage, retried later without counting the attempt.
+   */
+  state: 'done' | 'failed' | 'deferred' | 'dead' | 'lost' | 'released' | 'unrecorded';
   error?: string;
   seconds: number;
 }
@@ -73,7 +82,7 @@ interface Running { job: JobRecord; lease: Lease; controller: AbortController; d
 
 function errorText(err: unknown): string {
   if (err instanceof Error) {
-    const text = err instanceof PermanentJobError || err.name === 'RetryableJobError' ? `${err.name}: ${err.message}` : (err.stack ?? `${err.name}: ${err.message}`);
+    const text = err instanceof PermanentJobError || err.name === 'RetryableJobError' || err.name === 'DependencyUnavailableError' ? `${err.name}: ${err.message}` : (err.stack ?? `${err.name}: ${err.message}`);
     return text.slice(0, 8000);
   }
   return String(err).slice(0, 8000);
@@ -88,6 +97,7 @@ export function createJobRunner(deps: AppDeps, o: RunnerOptions = {}): JobRunner
   const leaseMs = o.leaseMs ?? 60_000;
   const heartbeatMs = o.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 4));
   const backoff = o.backoff ?? DEFAULT_BACKOFF;
+  const outagePatienceMs = o.outagePatienceMs ?? 86_400_000;
   const jitter = createPrng(o.seed ?? owner).fork('backoff');
   const log = o.log ?? silent;
   const running = new Map<number, Running>();
@@ -158,12 +168,17 @@ export function createJobRunner(deps: AppDeps, o: RunnerOptions = {}): JobRunner
       return tell(ok ? 'done' : ok === false ? 'lost' : 'unrecorded');
     }
     const permanent = outcome.err instanceof PermanentJobError;
-    const delayMs = backoffMs(lease.attempt, backoff, jitter.next());
+    // An outage of a dependency (Admin API down or throttling) is not the job's fault: it waits
+    // the outage out with its attempts kept for real failures, for up to outagePatienceMs.
+    const ageMs = deps.now().getTime() - Date.parse(job.createdAt);
+    const deferred = !permanent && outcome.err instanceof DependencyUnavailableError && ageMs < outagePatienceMs;
+    const delayMs = deferred ? outageDelayMs(ageMs, backoff, jitter.next()) : backoffMs(lease.attempt, backoff, jitter.next());
     const text = errorText(outcome.err);
-    const state = await persist('a job failure', (db) => failJob(db, lease, deps.now(), text, { permanent, delayMs }));
+    const state = await persist('a job failure', (db) => failJob(db, lease, deps.now(), text, { permanent, delayMs, countAttempt: !deferred }));
     const msg = outcome.err instanceof Error ? outcome.err.message.split('\n')[0] : String(outcome.err);
-    tell(state ?? (state === null ? 'lost' : 'unrecorded'), msg);
+    tell(state === 'failed' && deferred ? 'deferred' : (state ?? (state === null ? 'lost' : 'unrecorded')), msg);
     if (state === 'dead') log.error({ job: job.id, type: job.type, shop: job.shop, attempt: lease.attempt, err: msg }, 'job dead: no attempts left or a permanent error');
+    else if (state === 'failed' && deferred) log.warn({ job: job.id, type: job.type, shop: job.shop, err: msg, retryInMs: delayMs }, 'job deferred: a dependency is unavailable; will retry (attempt not counted)');
     else if (state === 'failed') log.warn({ job: job.id, type: job.type, shop: job.shop, attempt: lease.attempt, err: msg, retryInMs: delayMs }, 'job failed; will retry');
   }
 

@@ -2,6 +2,7 @@
 // a worker thread with its own database connection, so nothing of it runs on the server's event
 // loop. The job handler (train-handler.ts) starts it and terminates it on abort.
 import { parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { openDb } from '../store/db.ts';
 import { trainShop } from '../models/train-pipeline.ts';
 import { parseThresholds } from '../quality/gate.ts';
@@ -24,6 +25,19 @@ export type TrainThreadMessage =
   | { type: 'progress'; kind: ModelKind; fraction: number }
   | { type: 'done'; result: TrainJobResult }
   | { type: 'error'; message: string };
+
+// Background work yields the CPU: this thread, and the per-kind workers it starts (threads inherit
+// it), run at the lowest priority, so on a small machine the server's event loop (storefront,
+// webhooks) goes first. Linux sets it per thread (elsewhere setpriority would lower the whole
+// server, so only there). It cannot remove what threads of one process share (V8's GC helper
+// threads, the memory map): test/reliability/load.test.ts measures what is left.
+if (process.platform === 'linux') {
+  try {
+    setPriority(19);
+  } catch {
+    // not permitted: train at normal priority
+  }
+}
 
 const input = workerData as TrainThreadInput;
 const post = (m: TrainThreadMessage) => parentPort!.postMessage(m);

@@ -3,7 +3,7 @@
 // sorted; typed arrays as little-endian base64), so identical models hash identically and a
 // version is its sha256.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
@@ -65,7 +65,21 @@ export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Writes `<dir>/<sha256>.json.gz` once (atomic rename); identical bytes are the same file. */
+/** fsync of a file or directory (a directory: its entries, e.g. a rename into it). */
+function fsyncPath(path: string, flags: 'r' | 'r+'): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `<dir>/<sha256>.json.gz` once (atomic rename); identical bytes are the same file. Durable
+ * before it returns (file and directory entry fsynced): the registry row that names the version
+ * is committed with synchronous = FULL right after, and must never outlive its file on power loss.
+ */
 export function storeArtifact(dir: string, bytes: Buffer): string {
   const id = sha256(bytes);
   const path = join(dir, `${id}.json.gz`);
@@ -73,7 +87,13 @@ export function storeArtifact(dir: string, bytes: Buffer): string {
     mkdirSync(dir, { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, gzipSync(bytes, { level: 6 }));
+    fsyncPath(tmp, 'r+');
     renameSync(tmp, path);
+    try {
+      fsyncPath(dir, 'r');
+    } catch {
+      // Platforms that cannot fsync a directory (Windows): the file itself is durable.
+    }
   }
   return id;
 }

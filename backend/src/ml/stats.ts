@@ -19,6 +19,19 @@ export function std(x: Numbers): number {
   return Math.sqrt(s / x.length);
 }
 
+/** Least-squares slope of y on x (NaN with fewer than two distinct x). */
+export function linearSlope(x: Numbers, y: Numbers): number {
+  const mx = mean(x);
+  const my = mean(y);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : NaN;
+}
+
 /** 1-based ranks, ties get the average of the ranks they span (fractional ranking). */
 export function averageRanks(x: Numbers): Float64Array {
   const n = x.length;

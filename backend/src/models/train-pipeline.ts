@@ -13,6 +13,7 @@ import type { TrainJob, TrainMessage } from './train-job.ts';
 import { registerVersion } from '../registry/versions.ts';
 import { applyPromotionGate, gatePolicyFromEnv, type Decision, type GatePolicy } from '../registry/gate.ts';
 import type { ModelKind } from './types.ts';
+import { CANARY_KIND, reconcile } from '../rollout/canary.ts';
 
 export const MODEL_KINDS: ModelKind[] = ['recommend', 'segment', 'churn', 'forecast'];
 
@@ -40,7 +41,7 @@ export interface RunOutcome {
   seconds: number;
   error?: string;
   /** Succeeded runs: the promotion gate's verdict (registry/gate.ts). */
-  decision?: { decision: Decision; reason: string };
+  decision?: { decision: Decision; reason: string; /** A live canary this version's gate move superseded (stopped). */ stoppedExperiment?: number };
 }
 
 export interface TrainShopResult {
@@ -138,6 +139,10 @@ export async function trainShop(o: TrainShopOptions): Promise<TrainShopResult> {
           params: r.params, metrics: r.metrics, trainedAt: finishedAt, trainSeconds: r.seconds });
         const d = applyPromotionGate(db, { shop, kind, version, runId: id, policy: gate, at: finishedAt });
         decision = { decision: d.decision, reason: d.reason };
+        // A live canary whose challenger the gate just replaced stops in the same transaction:
+        // serving never splits traffic between versions the experiment does not record.
+        const stopped = kind === CANARY_KIND ? reconcile(db, shop, kind, new Date(finishedAt), 'training') : null;
+        if (stopped) decision.stoppedExperiment = stopped.id;
         db.prepare(`UPDATE training_runs SET log = coalesce(log || char(10), '') || ? WHERE id = ?`).run(`promotion gate: ${d.decision} — ${d.reason}`, id);
       })();
       runs.push({ runId: id, kind, status: 'succeeded', version, metrics: r.metrics, seconds, decision });

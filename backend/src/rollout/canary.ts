@@ -207,13 +207,13 @@ export interface TrainedRun {
   kind: ModelKind;
   status: string;
   version: string | null;
-  decision?: { decision: string; reason: string };
+  decision?: { decision: string; reason: string; stoppedExperiment?: number };
 }
 
 export interface AfterTraining {
   /** The canary started for a new recommend challenger. */
   canary: CanaryStart | null;
-  /** A live experiment stopped because the challenger it tested was replaced. */
+  /** A live experiment stopped because the challenger it tested was replaced (training stops it in its own transaction; this is the experiment it stopped). */
   superseded: Experiment | null;
   /** Why no canary started although there is a challenger (e.g. auto-canary off). */
   note: string | null;
@@ -236,7 +236,8 @@ export function afterTraining(db: Db, shop: string, runs: readonly TrainedRun[],
       if (sh) shadows.push(sh);
     }
   }
-  const superseded = reconcile(db, shop, CANARY_KIND, now, 'training');
+  const stoppedId = runs.find((r) => r.kind === CANARY_KIND)?.decision?.stoppedExperiment;
+  const superseded = reconcile(db, shop, CANARY_KIND, now, 'training') ?? (stoppedId === undefined ? null : getExperiment(db, stoppedId));
   if (!challenged(CANARY_KIND)) return { canary: null, superseded, note: null, shadows };
   if (o.autoCanary === false) return { canary: null, superseded, note: 'auto canary is off: start it with `shopml canary start`', shadows };
   if (activeExperiment(db, shop, CANARY_KIND)) return { canary: null, superseded, note: 'a canary is already live for this challenger', shadows };

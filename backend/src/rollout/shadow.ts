@@ -308,7 +308,40 @@ export interface ShadowRun {
  * challenger becomes champion) or roll back (the challenger is cleared), recorded in the alias
  * history with the figures. A shadow whose aliases moved meanwhile is stopped.
  */
-export function runShadows(db: Db, now: Date, artifactsDir: string, o: { shop?: string; settings?: ShadowSettings; actor?: string } = {}): ShadowRun[] {
+/** A comparison computed elsewhere (a worker thread: jobs/loop.ts), or why it could not be. */
+export type PrecomputedComparison = ShadowComparison | { error: string };
+
+/** Running shadows whose labels have matured by `now` (what runShadows will compare). */
+export function dueShadows(db: Db, now: Date, shop?: string): Shadow[] {
+  const rows = (shop === undefined
+    ? db.prepare(`SELECT * FROM shadow_evaluations WHERE status = 'running' AND matures_at <= ? ORDER BY id`).all(now.toISOString())
+    : db.prepare(`SELECT * FROM shadow_evaluations WHERE shop = ? AND status = 'running' AND matures_at <= ? ORDER BY id`).all(shop, now.toISOString())) as ShadowRow[];
+  return rows.map(fromRow);
+}
+
+export function getShadow(db: Db, id: number): Shadow | null {
+  const r = db.prepare('SELECT * FROM shadow_evaluations WHERE id = ?').get(id) as ShadowRow | undefined;
+  return r ? fromRow(r) : null;
+}
+
+/** Compares each shadow; an error (e.g. a missing artifact) is returned, not thrown. */
+export function compareShadows(db: Db, shadows: readonly Shadow[], artifactsDir: string, now: Date, s: ShadowSettings = DEFAULT_SHADOW_SETTINGS): Record<number, PrecomputedComparison> {
+  const out: Record<number, PrecomputedComparison> = {};
+  for (const sh of shadows) {
+    try {
+      out[sh.id] = compareShadow(db, sh, artifactsDir, now, s);
+    } catch (err) {
+      out[sh.id] = { error: (err as Error).message };
+    }
+  }
+  return out;
+}
+
+/**
+ * `comparisons`: already computed (by id) — the scheduled job computes them in a worker thread and
+ * only the decisions run here; a shadow without one is compared here.
+ */
+export function runShadows(db: Db, now: Date, artifactsDir: string, o: { shop?: string; settings?: ShadowSettings; actor?: string; comparisons?: Record<number, PrecomputedComparison> } = {}): ShadowRun[] {
   const s = o.settings ?? DEFAULT_SHADOW_SETTINGS;
   const actor = o.actor ?? 'policy';
   const rows = (o.shop === undefined
@@ -326,12 +359,11 @@ export function runShadows(db: Db, now: Date, artifactsDir: string, o: { shop?: 
       runs.push({ shadow: sh, comparison: null, action: 'waiting' });
       continue;
     }
-    let c: ShadowComparison;
-    try {
-      c = compareShadow(db, sh, artifactsDir, now, s);
-    } catch (err) {
+    const c0 = o.comparisons?.[sh.id] ?? compareShadows(db, [sh], artifactsDir, now, s)[sh.id]!;
+    const c = c0 as ShadowComparison;
+    if ('error' in c0) {
       // A missing artifact cannot be judged: stop, keep the champion, say why.
-      endShadow(db, sh.id, 'stopped', `cannot compare: ${(err as Error).message}`, now);
+      endShadow(db, sh.id, 'stopped', `cannot compare: ${c0.error}`, now);
       runs.push({ shadow: { ...sh, status: 'stopped' }, comparison: null, action: 'stopped' });
       continue;
     }

@@ -47,7 +47,10 @@ function prepare(db: Db) {
     variantsOf: db.prepare(`${variants('INDEXED BY variants_product')} WHERE v.shop = ? AND v.product_id = ? GROUP BY v.variant_id`),
     currency: db.prepare(`SELECT currency FROM orders WHERE shop = ? AND currency IS NOT NULL ORDER BY created_at DESC LIMIT 1`).pluck(),
     maxEvent: db.prepare('SELECT max(id) FROM events').pluck(),
-    catalogEvents: db.prepare(`SELECT id, topic, payload FROM events WHERE id > ? AND shop = ? AND topic IN (${CATALOG_TOPICS.map(() => '?').join(',')}) ORDER BY id`),
+    // `+shop`: walk the new events by rowid (`id > ?`). Without it SQLite picks the (shop,
+    // source_id) index and reads every event the shop ever had, on every refresh — while orders
+    // stream in, once per request (test/reliability/load.test.ts found it).
+    catalogEvents: db.prepare(`SELECT id, topic, payload FROM events WHERE id > ? AND +shop = ? AND topic IN (${CATALOG_TOPICS.map(() => '?').join(',')}) ORDER BY id`),
     productOfItem: db.prepare('SELECT product_id FROM variants INDEXED BY variants_inventory_item WHERE shop = ? AND inventory_item_id = ?').pluck(),
   };
 }

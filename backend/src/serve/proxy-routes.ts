@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { errorBody } from '../errors.ts';
 import { useRawBody } from '../http/raw-body.ts';
+import { isRedacted } from '../ingest/record.ts';
 import { ANONYMOUS_ID, eventsRoute } from '../track/events.ts';
 import { createProxyVerifier, type ProxyQuery } from './proxy-verify.ts';
 import { POPULARITY, type Recommendation } from './recommend.ts';
@@ -50,7 +51,9 @@ export async function proxyRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const anon = first(q.anonymous_id);
       const rec = serveStateFor(deps).recommend(v.shop, {
         productIds: idList(q.product_id),
-        customerId: v.customerId,
+        // A customer who was redacted (customers/redact) is served as an anonymous shopper: no
+        // exposure or assignment is ever logged under their id again.
+        customerId: v.customerId !== null && isRedacted(deps.db, deps.keys, v.shop, 'customer', v.customerId) ? null : v.customerId,
         anonymousId: anon !== undefined && ANONYMOUS_ID.test(anon) ? anon : null,
         limit: Number(first(q.limit)),
         consent: first(q.consent) === '1' || first(q.consent) === 'true',

@@ -463,7 +463,7 @@ function defaultOptions(deps: AppDeps, c: ServingConfig): ServeOptions {
   return {
     db: deps.db,
     keys: deps.keys,
-    writer: deps.writer,
+    writer: deps.telemetry?.writer ?? deps.writer,
     now: () => deps.now().getTime(),
     resolver: registryResolver(deps.db),
     exposures: rolloutExposureSink,

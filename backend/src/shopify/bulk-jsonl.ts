@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { LineKind, NormalizedLine, NormalizedOrder } from '../ingest/types.ts';
 import { gidToId, parseGid } from './gid.ts';
+import { invalidUtf8Offset, lineBreaksBefore } from '../ingest/utf8.ts';
 
 export class BulkJsonlError extends Error {
   readonly lineNumber: number;
@@ -21,7 +22,12 @@ export async function* readJsonlLines(body: AsyncIterable<Uint8Array>): AsyncGen
   let carry = '';
   let lineNumber = 0;
   for await (const chunk of body) {
-    carry += decoder.decode(chunk, { stream: true });
+    try {
+      carry += decoder.decode(chunk, { stream: true });
+    } catch (err) {
+      const at = invalidUtf8Offset(chunk);
+      throw new BulkJsonlError(lineNumber + 1 + (at < 0 ? 0 : lineBreaksBefore(chunk, at)), 'not valid UTF-8', { cause: err });
+    }
     let nl: number;
     while ((nl = carry.indexOf('\n')) >= 0) {
       const line = carry.slice(0, nl).replace(/\r$/, '');
@@ -30,7 +36,11 @@ export async function* readJsonlLines(body: AsyncIterable<Uint8Array>): AsyncGen
       if (line.trim() !== '') yield { line, lineNumber };
     }
   }
-  carry += decoder.decode();
+  try {
+    carry += decoder.decode();
+  } catch (err) {
+    throw new BulkJsonlError(lineNumber + 1, 'not valid UTF-8 (the file ends inside a character)', { cause: err });
+  }
   if (carry.trim() !== '') yield { line: carry.replace(/\r$/, ''), lineNumber: lineNumber + 1 };
 }
 

@@ -13,6 +13,12 @@ export interface OpenOptions {
   readonly?: boolean;
   /** ms to wait on a lock held by another connection before SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /**
+   * FULL (default): a commit survives power loss. NORMAL: no fsync at commit (WAL frames reach
+   * the disk at the next checkpoint or FULL commit); survives a process crash, not power loss —
+   * only for best-effort telemetry (runtime.ts: serving's exposures and counts).
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 export function openDb(path: string, opts: OpenOptions = {}): Db {
@@ -23,8 +29,11 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
     db.pragma('journal_mode = WAL');
     // FULL: in WAL mode NORMAL can lose acknowledged commits on power loss. Group commit
     // (see writer.ts) spreads the fsync over every request of one event-loop turn.
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
+    // Deleted rows are overwritten with zeros, not left in free space: after customers/redact
+    // (and a checkpoint) the database file holds no bytes of the redacted customer's rows.
+    db.pragma('secure_delete = ON');
     db.pragma('cache_size = -65536'); // 64 MiB of page cache: projections and indexes stay hot
     migrate(db);
   }

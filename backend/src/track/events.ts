@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import type { Db } from '../store/db.ts';
 import { errorBody } from '../errors.ts';
-import { rawBodyOf } from '../http/raw-body.ts';
+import { isRedacted } from '../ingest/record.ts';
+import { rawBytesOf, utf8Of } from '../http/raw-body.ts';
 import { REC_ID_MAX_LENGTH, type RecIds } from '../serve/rec-id.ts';
 import type { ProxyIdentity, ProxyQuery } from '../serve/proxy-verify.ts';
 import { TokenBuckets, type RateLimitOptions } from './rate-limit.ts';
@@ -86,9 +87,11 @@ export function eventsRoute(app: FastifyInstance, deps: AppDeps, o: EventsRouteO
       deps.metrics.proxyRequests.inc({ route: 'events', outcome: 'rejected' });
       return reply.code(401).send(errorBody('unauthorized', v.reason));
     }
+    const text = utf8Of(rawBytesOf(req.body));
+    if (text === null) return reply.code(400).send(errorBody('bad_request', 'body is not valid UTF-8'));
     let raw: unknown;
     try {
-      raw = JSON.parse(rawBodyOf(req.body));
+      raw = JSON.parse(text);
     } catch {
       return reply.code(400).send(errorBody('bad_request', 'body is not valid JSON'));
     }
@@ -109,7 +112,8 @@ export function eventsRoute(app: FastifyInstance, deps: AppDeps, o: EventsRouteO
     const nowMs = deps.now().getTime();
     const recIds = o.recIds();
     try {
-      await deps.writer.write((db) => storeEvents(db, recIds, v.shop, v.customerId, parsed.data, nowMs));
+      // A logged-in customer who was redacted (customers/redact) is tracked as an anonymous shopper.
+      await deps.writer.write((db) => storeEvents(db, recIds, v.shop, v.customerId !== null && isRedacted(db, deps.keys, v.shop, 'customer', v.customerId) ? null : v.customerId, parsed.data, nowMs));
       deps.metrics.proxyRequests.inc({ route: 'events', outcome: 'recorded' });
     } catch (err) {
       // Tracking must never break the storefront: count the loss and answer as if stored.

@@ -41,6 +41,20 @@ export class TokenBuckets {
     return true;
   }
 
+  /** Whether `cost` tokens are there for `key` now; takes nothing (a failure budget checked before the work). */
+  has(key: string, cost = 1): boolean {
+    const b = this.buckets.get(key);
+    return b === undefined || Math.min(this.burst, b.tokens + (this.now() - b.at) * this.perMs) >= cost;
+  }
+
+  /** Seconds until `key` has `cost` tokens again (0 when it has them now): a Retry-After. */
+  secondsUntil(key: string, cost = 1): number {
+    const b = this.buckets.get(key);
+    if (b === undefined) return 0;
+    const tokens = Math.min(this.burst, b.tokens + (this.now() - b.at) * this.perMs);
+    return tokens >= cost ? 0 : Math.ceil((cost - tokens) / this.perMs / 1000);
+  }
+
   get size(): number {
     return this.buckets.size;
   }
