@@ -1,9 +1,8 @@
 // `shopml canary plan|start|status|list|promote|rollback|stop|run-policy` — the recommend canary
 // from the command line. Writes go straight to the database: a running server picks the new
 // split and aliases up on its next request (both carry a generation it compares).
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openDb, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import type { ModelKind } from '../models/types.ts';
 import { RegistryError } from '../registry/versions.ts';
 import { VARIANTS } from '../rollout/bucket.ts';
@@ -15,6 +14,7 @@ import {
 import type { PolicyRun } from '../rollout/policy.ts';
 import { listShadows, runShadows, type ShadowRun } from '../rollout/shadow.ts';
 import { parseArgs, str, UsageError, type ParsedArgs } from './args.ts';
+import { openExistingDb } from './open-db.ts';
 import { cliActor, kindArg, shopArg } from './models-command.ts';
 
 const SUBCOMMANDS = ['plan', 'start', 'status', 'list', 'promote', 'rollback', 'stop', 'run-policy', 'shadows'] as const;
@@ -76,14 +76,11 @@ export async function runCanaryCommand(argv: string[], env: Record<string, strin
   const [sub, ...rest] = argv;
   if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`expected a subcommand: ${SUBCOMMANDS.join(', ')}`);
   const p = parseArgs(rest, { booleans: ['json'], strings: ['shop', 'kind', 'version', 'holdout', 'challenger', 'mde', 'reason', 'id', 'db', 'artifacts'] });
-  const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
-  if (!existsSync(path)) {
-    console.error(`error: no database at ${path}`);
-    return 1;
-  }
+  const opened = openExistingDb(p, env);
+  if (!opened) return 1;
   const json = p.options.json === true;
   const out = (o: unknown) => console.log(JSON.stringify(o));
-  const db: Db = openDb(path);
+  const db: Db = opened;
   try {
     if (sub === 'run-policy') {
       const shop = shopArg(p, false);

@@ -1,12 +1,11 @@
 // `shopml drift --shop DOMAIN [--json]` — computes a monitor report now (drift of model inputs
 // and outputs, live accuracy, KPIs, the retrain decision), stores it, and prints a table or JSON.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openDb } from '../store/db.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import { monitorShop, type MonitorReport } from '../monitor/monitor.ts';
 import { SETTING_FLAGS, SettingsError, settingsFromEnv, settingsFromFlags, resolveSettings } from '../monitor/settings.ts';
 import { parseArgs, str, UsageError } from './args.ts';
+import { openExistingDb } from './open-db.ts';
 
 const num = (x: number | null | undefined): string => {
   if (typeof x !== 'number' || !Number.isFinite(x)) return '—';
@@ -68,12 +67,8 @@ export async function runDriftCommand(argv: string[], env: Record<string, string
     if (err instanceof SettingsError) throw new UsageError(err.message);
     throw err;
   }
-  const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
-  if (!existsSync(path)) {
-    console.error(`error: no database at ${path}`);
-    return 1;
-  }
-  const db = openDb(path);
+  const db = openExistingDb(p, env);
+  if (!db) return 1;
   try {
     const orders = db.prepare('SELECT count(*) FROM orders WHERE shop = ?').pluck().get(shop) as number;
     if (orders === 0) {

@@ -1,14 +1,12 @@
 // `shopml jobs list|show|retry|train|run-once` — the background job queue (docs/jobs.md).
 //   list/show/retry/train need only the database (--db or DATABASE_PATH);
 //   run-once runs ready jobs in this process, so it needs the server's configuration.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { openDb } from '../store/db.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import { enqueueJob, getJob, JOB_STATUSES, JobError, jobCounts, listJobs, retryJob, type JobRecord, type JobStatus } from '../jobs/queue.ts';
 import { MODEL_KINDS } from '../models/train-pipeline.ts';
 import type { ModelKind } from '../models/types.ts';
 import { parseArgs, str, UsageError } from './args.ts';
+import { openExistingDb } from './open-db.ts';
 
 function parseId(s: string | undefined): number {
   if (s === undefined || !/^\d+$/.test(s)) throw new UsageError(`a job id is a whole number${s === undefined ? '' : `: ${s}`}`);
@@ -53,12 +51,8 @@ export async function runJobsCommand(argv: string[], env: Record<string, string 
 
   if (sub === 'run-once') return runOnce(env, str(p, 'db'), str(p, 'type'), json);
 
-  const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
-  if (!existsSync(path)) {
-    console.error(`error: no database at ${path}`);
-    return 1;
-  }
-  const db = openDb(path);
+  const db = openExistingDb(p, env);
+  if (!db) return 1;
   try {
     if (sub === 'list') {
       if (p.positional.length > 0) throw new UsageError('list takes no job ids');

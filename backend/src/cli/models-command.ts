@@ -1,9 +1,7 @@
 // `shopml models list|promote|rollback|history` — the model registry from the command line.
 // Moves are written straight to the database: a running server sees them on its next read.
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
-import { openDb, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import type { ModelKind } from '../models/types.ts';
 import { aliasGeneration, currentAliases, isAliasName, moveJson, promote, rollback, type AliasMove } from '../registry/aliases.ts';
@@ -12,6 +10,7 @@ import { DEFAULT_GATE } from '../registry/gate.ts';
 import { isModelKind, REGISTRY_KINDS, RegistryError, resolveVersion } from '../registry/versions.ts';
 import { reconcile } from '../rollout/canary.ts';
 import { parseArgs, str, UsageError, type ParsedArgs } from './args.ts';
+import { openExistingDb } from './open-db.ts';
 
 /** `cli:<login name>` (USER / USERNAME, else the account running the process), as recorded in the alias history. */
 export function cliActor(env: Record<string, string | undefined>): string {
@@ -123,12 +122,8 @@ export async function runModelsCommand(argv: string[], env: Record<string, strin
   const p = parseArgs(rest, { booleans: ['json'], strings: ['shop', 'kind', 'version', 'to', 'alias', 'from', 'reason', 'at', 'db'] });
   if (!sub || !['list', 'promote', 'rollback', 'history'].includes(sub)) throw new UsageError('expected a subcommand: list, promote, rollback or history');
   if (sub !== 'history' && str(p, 'at') !== undefined) throw new UsageError('--at is for history');
-  const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
-  if (!existsSync(path)) {
-    console.error(`error: no database at ${path}`);
-    return 1;
-  }
-  const db = openDb(path);
+  const db = openExistingDb(p, env);
+  if (!db) return 1;
   try {
     if (sub === 'list') return list(db, p);
     if (sub === 'history') return history(db, p);

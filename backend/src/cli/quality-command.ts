@@ -1,19 +1,13 @@
 // `shopml quality [--shop DOMAIN] [--json]`: the latest data-quality report per shop, as stored
 // by the last training attempt (passed or blocked).
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { openDb } from '../store/db.ts';
 import { formatQualityReport, type QualityCheck } from '../quality/gate.ts';
 import { parseArgs, str } from './args.ts';
+import { openExistingDb } from './open-db.ts';
 
 export async function runQualityCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const p = parseArgs(argv, { booleans: ['json'], strings: ['shop', 'db'] });
-  const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
-  if (!existsSync(path)) {
-    console.error(`error: no database at ${path}`);
-    return 1;
-  }
-  const db = openDb(path);
+  const db = openExistingDb(p, env);
+  if (!db) return 1;
   try {
     const rows = db.prepare(`SELECT s.shop, s.snapshot_id, s.watermark, s.created_at, s.quality_ok, s.quality_json FROM dataset_snapshots s
       WHERE s.created_at = (SELECT max(created_at) FROM dataset_snapshots t WHERE t.shop = s.shop) AND (? IS NULL OR s.shop = ?) ORDER BY s.shop`)

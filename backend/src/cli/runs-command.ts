@@ -1,13 +1,11 @@
 // `shopml runs list|show ID|compare ID ID…` — experiment tracking: every training attempt with
 // its parameters, metrics, durations, snapshot, log and the promotion gate's decision.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { openDb } from '../store/db.ts';
 import { isShopDomain } from '../shopify/verify.ts';
 import { compareRuns, getRun, listRuns, runJson, type RunRecord } from '../registry/runs.ts';
 import { DEFAULT_GATE } from '../registry/gate.ts';
 import { isModelKind, REGISTRY_KINDS } from '../registry/versions.ts';
 import { parseArgs, str, UsageError } from './args.ts';
+import { openExistingDb } from './open-db.ts';
 
 const STATUSES = ['running', 'succeeded', 'failed', 'blocked'] as const;
 
@@ -66,12 +64,8 @@ export async function runRunsCommand(argv: string[], env: Record<string, string 
   if (sub === 'show' && ids.length !== 1) throw new UsageError('show takes one run id');
   if (sub === 'compare' && ids.length < 2) throw new UsageError('compare takes two or more run ids');
 
-  const path = resolve(str(p, 'db') ?? env.DATABASE_PATH ?? './data/shopml.db');
-  if (!existsSync(path)) {
-    console.error(`error: no database at ${path}`);
-    return 1;
-  }
-  const db = openDb(path);
+  const db = openExistingDb(p, env);
+  if (!db) return 1;
   try {
     if (sub === 'list') {
       const runs = listRuns(db, { shop, kind: kind as RunRecord['kind'] | undefined, status: status as RunRecord['status'] | undefined, limit: Number(limitArg) });
