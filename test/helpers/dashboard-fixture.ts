@@ -88,7 +88,8 @@ export async function trainedShop(db: Db, keys: Keys, o: {
     promote(db, { shop: o.shop, kind: 'recommend', version: challenger, to: 'challenger', reason: 'dashboard fixture', actor: 'test' });
   }
   const e = o.experiment;
-  const start = new Date(o.now.getTime() - e.days * DAY);
+  // Day-aligned (UTC midnight), so the canary covers exactly `days` calendar days whatever the time of day.
+  const start = new Date(Math.floor((o.now.getTime() - e.days * DAY) / DAY) * DAY);
   const experimentId = startExperiment(db, {
     shop: o.shop, kind: 'recommend', championVersion: champion.recommend!, challengerVersion: challenger,
     holdoutPct: e.holdoutPct ?? 10, challengerPct: e.challengerPct ?? 30, at: start, actor: 'test',
