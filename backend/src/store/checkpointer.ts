@@ -6,9 +6,12 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(db: Db, path: string, intervalMs = 250): Checkpointer {
+/** A WAL past this many frames (~64 MiB of 4 KiB pages) is checkpointed to the end and truncated. */
+export const WAL_RESET_FRAMES = 16_384;
+
+export function startCheckpointer(db: Db, path: string, intervalMs = 250, resetFrames = WAL_RESET_FRAMES): Checkpointer {
   db.pragma('wal_autocheckpoint = 0');
-  const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { path, intervalMs } });
+  const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { path, intervalMs, resetFrames } });
   worker.unref();
   return {
     async stop() {
