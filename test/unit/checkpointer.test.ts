@@ -1,9 +1,11 @@
 // The background checkpointer keeps the WAL bounded under writes that never pause. PASSIVE
 // checkpoints alone copy frames back but never let SQLite start the log over while a writer keeps
 // committing (test/reliability/load.test.ts saw the WAL reach 12 GB in 5 minutes at 1,000
-// orders/s); past `resetFrames` the checkpointer truncates it.
+// orders/s); past `resetFrames` the checkpointer restarts it (RESTART: the next commit writes from
+// the start of the file again, which keeps its size). A restart shows in the WAL header: its
+// checkpoint sequence number (bytes 12–15) goes up by one.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../backend/src/store/db.ts';
@@ -26,17 +28,26 @@ async function steadyWrites(name: string, resetFrames: number, ms: number, gap: 
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   const tx = db.transaction((n: number) => { for (let i = 0; i < 20; i++) insert.run(`${(n * 7919 + i * 104729) % 1_000_003}`, 'x'.repeat(200)); });
   const wal = () => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  const header = Buffer.alloc(32);
+  const checkpointSeq = (): number => {
+    const fd = openSync(`${path}-wal`, 'r');
+    try {
+      return readSync(fd, header, 0, 32, 0) === 32 ? header.readUInt32BE(12) : -1;
+    } finally {
+      closeSync(fd);
+    }
+  };
   let largest = 0;
-  let previous = 0;
-  let resets = 0; // times the file was seen shorter than before: the log started over
+  let previous = -1;
+  let resets = 0; // times the header's checkpoint sequence number changed: the log started over
   const end = performance.now() + ms;
   for (let n = 0; performance.now() < end; n++) {
     tx(n);
     if (n % 20 === 0) {
-      const size = wal();
-      if (size < previous) resets++;
-      previous = size;
-      largest = Math.max(largest, size);
+      const seq = checkpointSeq();
+      if (previous !== -1 && seq !== previous) resets++;
+      previous = seq;
+      largest = Math.max(largest, wal());
     }
     await new Promise((r) => (gap === 'ms' ? setTimeout(r, 1) : setImmediate(r)));
   }
@@ -48,7 +59,7 @@ async function steadyWrites(name: string, resetFrames: number, ms: number, gap: 
 }
 
 describe('checkpointer', () => {
-  it('truncates a WAL that outgrew resetFrames while writes go on; PASSIVE alone lets it grow', async () => {
+  it('restarts a WAL that outgrew resetFrames while writes go on; PASSIVE alone lets it grow', async () => {
     const frames = 256; // × 4 KiB pages ≈ 1 MiB
     const bounded = await steadyWrites('bounded', frames, 1500);
     const unbounded = await steadyWrites('unbounded', Number.MAX_SAFE_INTEGER, 1500);
@@ -57,11 +68,11 @@ describe('checkpointer', () => {
     expect(unbounded.largest).toBeGreaterThan(16 * frames * 4096);
     expect(unbounded.resets).toBe(0); // PASSIVE alone: the log never started over
     expect(bounded.resets).toBeGreaterThanOrEqual(3);
-    // The first's never got far past the limit (one tick of writes beyond it).
+    // The first's file never got far past the limit (one tick of writes beyond it): it is reused.
     expect(bounded.largest).toBeLessThan(8 * frames * 4096);
   }, 30_000);
 
-  it('gets the log truncated under back-to-back transactions too', async () => {
+  it('gets the log restarted under back-to-back transactions too', async () => {
     const frames = 256;
     const flood = await steadyWrites('flood', frames, 1500, 'none');
     expect(flood.rows).toBeGreaterThan(20_000);

@@ -6,7 +6,7 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-/** A WAL past this many frames (~64 MiB of 4 KiB pages) is checkpointed to the end and truncated. */
+/** A WAL past this many frames (~64 MiB of 4 KiB pages) is checkpointed to the end and restarted (written from its start again). */
 export const WAL_RESET_FRAMES = 16_384;
 
 export function startCheckpointer(db: Db, path: string, intervalMs = 250, resetFrames = WAL_RESET_FRAMES): Checkpointer {
