@@ -13,8 +13,8 @@ import { METAFIELD_DEFINITION_CREATE, METAFIELDS_SET } from '../shopify/document
 import { toGid } from '../shopify/gid.ts';
 import { shopAdminClient } from '../shopify/shop-client.ts';
 import { CHURN_RISK_ROSE } from '../../../flow-actions/triggers.ts';
-import { championVersions, customerScores, versionsKey, type CustomerScore } from './scores.ts';
-import { advanceSyncRun, beginSyncRun, finishSyncRun, nextCustomers } from './sync-runs.ts';
+import { customerScores, type CustomerScore } from './scores.ts';
+import { runCustomerPass, type PassResult } from './sync-runs.ts';
 import { churnRosePayload, recordTriggerSend, sendTrigger, triggerListening } from './triggers.ts';
 import { settleInPool } from './pool.ts';
 import type { PassOptions } from './retag.ts';
@@ -130,7 +130,7 @@ export interface MetafieldSyncOptions extends PassOptions {
   churnAlertThreshold?: number;
 }
 
-export interface MetafieldCounts {
+export interface MetafieldCounts extends Record<string, number> {
   visited: number;
   written: number;
   unchanged: number;
@@ -143,28 +143,20 @@ export interface MetafieldCounts {
 
 const ZERO: MetafieldCounts = { visited: 0, written: 0, unchanged: 0, metafields: 0, calls: 0, gone: 0, churnRoseFired: 0, definitionsCreated: 0 };
 
-export async function syncCustomerMetafields(deps: AppDeps, shop: string, opts: MetafieldSyncOptions = {}): Promise<{ versions: string; resumed: boolean; done: boolean; counts: MetafieldCounts }> {
-  const batchSize = opts.batchSize ?? 200;
+export async function syncCustomerMetafields(deps: AppDeps, shop: string, opts: MetafieldSyncOptions = {}): Promise<PassResult<MetafieldCounts>> {
   const concurrency = opts.concurrency ?? 8;
   const threshold = opts.churnAlertThreshold ?? DEFAULT_CHURN_ALERT_THRESHOLD;
   const client = opts.client ?? shopAdminClient(deps, shop);
   const { db } = deps;
-  let batches = 0;
-  let resumedAny = false;
 
-  for (;;) {
-    const versions = championVersions(db, shop);
-    const key = versionsKey(versions);
-    const run = await deps.writer.write((w) => beginSyncRun(w, shop, 'metafields', key, deps.now().toISOString()));
-    resumedAny ||= run.resumed;
-    const counts: MetafieldCounts = { ...ZERO, ...(run.counts as Partial<MetafieldCounts>) };
-    if (run.cursor === null) counts.definitionsCreated += (await ensureMetafieldDefinitions(client, opts.signal)).created;
-    let cursor = run.cursor;
-
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const ids = nextCustomers(db, shop, versions, cursor, batchSize);
-      if (ids.length === 0) break;
+  return runCustomerPass(deps, shop, {
+    kind: 'metafields',
+    zero: ZERO,
+    batchSize: opts.batchSize ?? 200,
+    async start(counts) {
+      counts.definitionsCreated += (await ensureMetafieldDefinitions(client, opts.signal)).created;
+    },
+    async batch(ids, versions, counts) {
       const scores = customerScores(db, shop, ids, versions);
       const state = new Map((db.prepare(`SELECT customer_id AS c, churn_risk AS r, metafields_digest AS d FROM flow_customer_state
         WHERE shop = ? AND customer_id IN (SELECT value FROM json_each(?))`).all(shop, JSON.stringify(ids)) as { c: string; r: number | null; d: string | null }[])
@@ -208,38 +200,31 @@ export async function syncCustomerMetafields(deps: AppDeps, shop: string, opts: 
         }
       }
       const firedIds = new Set(fired.map((f) => f.customerId));
-      const at = deps.now().toISOString();
-      await deps.writer.write((w) => {
-        const put = w.prepare(`INSERT INTO flow_customer_state (shop, customer_id, churn_risk, metafields_digest, updated_at) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT (shop, customer_id) DO UPDATE SET churn_risk = excluded.churn_risk, metafields_digest = excluded.metafields_digest, updated_at = excluded.updated_at`);
-        for (const p of written) {
-          // A rise whose trigger was not sent yet keeps the old churn risk, so the retry fires it.
-          const rose = p.score.churnRisk !== null && (state.get(p.customerId)?.r ?? 1) < threshold && p.score.churnRisk >= threshold;
-          const keepOld = failure && listening && rose && !firedIds.has(p.customerId);
-          put.run(shop, p.customerId, keepOld ? (state.get(p.customerId)?.r ?? null) : p.score.churnRisk, keepOld ? null : p.digest, at);
-        }
-        for (const id of gone) {
-          w.prepare('DELETE FROM flow_customer_tags WHERE shop = ? AND customer_id = ?').run(shop, id);
-          w.prepare('DELETE FROM flow_customer_state WHERE shop = ? AND customer_id = ?').run(shop, id);
-        }
-        for (const f of fired) recordTriggerSend(w, shop, { handle: CHURN_RISK_ROSE.handle, status: 'sent', customerId: f.customerId, payload: f.payload, at });
-        if (!failure) {
-          counts.written += written.length;
-          counts.metafields += written.reduce((a, p) => a + p.inputs.length, 0);
-          counts.gone += gone.length;
-          counts.churnRoseFired += fired.length;
-          advanceSyncRun(w, shop, 'metafields', ids[ids.length - 1]!, { ...counts }, at);
-        }
-      });
-      if (failure) throw failure.error;
-      cursor = ids[ids.length - 1]!;
-      opts.heartbeat?.();
-      batches++;
-      if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return { versions: key, resumed: resumedAny, done: false, counts };
-    }
-
-    if (versionsKey(championVersions(db, shop)) !== key) continue;
-    await deps.writer.write((w) => finishSyncRun(w, shop, 'metafields', { ...counts }, deps.now().toISOString()));
-    return { versions: key, resumed: resumedAny, done: true, counts };
-  }
+      return {
+        ...(failure ? { failure } : {}),
+        write(w, at) {
+          const put = w.prepare(`INSERT INTO flow_customer_state (shop, customer_id, churn_risk, metafields_digest, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (shop, customer_id) DO UPDATE SET churn_risk = excluded.churn_risk, metafields_digest = excluded.metafields_digest, updated_at = excluded.updated_at`);
+          for (const p of written) {
+            // A rise whose trigger was not sent yet keeps the old churn risk, so the retry fires it.
+            const rose = p.score.churnRisk !== null && (state.get(p.customerId)?.r ?? 1) < threshold && p.score.churnRisk >= threshold;
+            const keepOld = failure && listening && rose && !firedIds.has(p.customerId);
+            put.run(shop, p.customerId, keepOld ? (state.get(p.customerId)?.r ?? null) : p.score.churnRisk, keepOld ? null : p.digest, at);
+          }
+          for (const id of gone) {
+            w.prepare('DELETE FROM flow_customer_tags WHERE shop = ? AND customer_id = ?').run(shop, id);
+            w.prepare('DELETE FROM flow_customer_state WHERE shop = ? AND customer_id = ?').run(shop, id);
+          }
+          for (const f of fired) recordTriggerSend(w, shop, { handle: CHURN_RISK_ROSE.handle, status: 'sent', customerId: f.customerId, payload: f.payload, at });
+          // Counted with the cursor: a failed batch is repeated, and counted then.
+          if (!failure) {
+            counts.written += written.length;
+            counts.metafields += written.reduce((a, p) => a + p.inputs.length, 0);
+            counts.gone += gone.length;
+            counts.churnRoseFired += fired.length;
+          }
+        },
+      };
+    },
+  }, opts);
 }

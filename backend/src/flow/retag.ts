@@ -11,35 +11,24 @@ import type { AppDeps } from '../app.ts';
 import type { AdminClient } from '../shopify/admin-client.ts';
 import { shopAdminClient } from '../shopify/shop-client.ts';
 import { CUSTOMER_SEGMENT_CHANGED } from '../../../flow-actions/triggers.ts';
-import { championVersions, customerScores, versionsKey } from './scores.ts';
-import { advanceSyncRun, beginSyncRun, finishSyncRun, nextCustomers } from './sync-runs.ts';
+import { customerScores } from './scores.ts';
+import { runCustomerPass, type PassResult, type PassRunOptions } from './sync-runs.ts';
 import { applyTagPlan, appliedTags, CustomerGoneError, DEFAULT_TAG_PREFIX, isNoop, planTags, recordTags, tagWithPrefix, type TagPlan } from './tags.ts';
 import { recordTriggerSend, segmentChangedPayload, sendTrigger, triggerListening } from './triggers.ts';
 import { settleInPool } from './pool.ts';
 
-export interface PassOptions {
+export interface PassOptions extends PassRunOptions {
   /** Customers per committed batch (default 100). */
   batchSize?: number;
   /** Customers whose Admin calls are in flight at once (default 8). */
   concurrency?: number;
-  signal?: AbortSignal;
-  /** Called after every committed batch (a job's lease heartbeat). */
-  heartbeat?: () => void;
   /** Default: the shop's shared throttled client. */
   client?: AdminClient;
-  /** Stop after this many batches, leaving the pass resumable (tests simulate a crash with it). */
-  maxBatches?: number;
 }
 
-export interface RetagResult {
-  versions: string;
-  resumed: boolean;
-  /** false when stopped by maxBatches: the next call resumes. */
-  done: boolean;
-  counts: RetagCounts;
-}
+export type RetagResult = PassResult<RetagCounts>;
 
-export interface RetagCounts {
+export interface RetagCounts extends Record<string, number> {
   visited: number;
   retagged: number;
   unchanged: number;
@@ -61,25 +50,15 @@ interface Outcome {
 }
 
 export async function retagChangedCustomers(deps: AppDeps, shop: string, opts: PassOptions = {}): Promise<RetagResult> {
-  const batchSize = opts.batchSize ?? 100;
   const concurrency = opts.concurrency ?? 8;
   const client = opts.client ?? shopAdminClient(deps, shop);
   const { db } = deps;
-  let batches = 0;
-  let resumedAny = false;
 
-  for (;;) {
-    const versions = championVersions(db, shop);
-    const key = versionsKey(versions);
-    const run = await deps.writer.write((w) => beginSyncRun(w, shop, 'retag', key, deps.now().toISOString()));
-    resumedAny ||= run.resumed;
-    const counts: RetagCounts = { ...ZERO, ...(run.counts as Partial<RetagCounts>) };
-    let cursor = run.cursor;
-
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const ids = nextCustomers(db, shop, versions, cursor, batchSize);
-      if (ids.length === 0) break;
+  return runCustomerPass(deps, shop, {
+    kind: 'retag',
+    zero: ZERO,
+    batchSize: opts.batchSize ?? 100,
+    async batch(ids, versions, counts) {
       const scores = customerScores(db, shop, ids, versions);
       const applied = appliedTags(db, shop, ids);
       const published = new Map((db.prepare(`SELECT customer_id AS c, segment AS s FROM flow_customer_state WHERE shop = ? AND customer_id IN (SELECT value FROM json_each(?))`)
@@ -111,6 +90,8 @@ export async function retagChangedCustomers(deps: AppDeps, shop: string, opts: P
         return { customerId, plan, gone: false, calls, segment: score.segment, fired };
       });
 
+      // Customers whose calls went through are recorded even when another one failed: their tags
+      // are applied in Shopify (and the repeated batch finds them unchanged).
       const done = results.filter((r) => r.ok).map((r) => (r as { value: Outcome }).value);
       const failure = results.find((r) => !r.ok) as { error: unknown } | undefined;
       for (const o of done) {
@@ -121,33 +102,23 @@ export async function retagChangedCustomers(deps: AppDeps, shop: string, opts: P
         else counts.retagged++;
         if (o.fired) counts.segmentChangedFired++;
       }
-      const at = deps.now().toISOString();
-      await deps.writer.write((w) => {
-        const setSegment = w.prepare(`INSERT INTO flow_customer_state (shop, customer_id, segment, updated_at) VALUES (?, ?, ?, ?)
-          ON CONFLICT (shop, customer_id) DO UPDATE SET segment = excluded.segment, updated_at = excluded.updated_at`);
-        for (const o of done) {
-          if (o.gone) {
-            w.prepare('DELETE FROM flow_customer_tags WHERE shop = ? AND customer_id = ?').run(shop, o.customerId);
-            w.prepare('DELETE FROM flow_customer_state WHERE shop = ? AND customer_id = ?').run(shop, o.customerId);
-            continue;
+      return {
+        ...(failure ? { failure } : {}),
+        write(w, at) {
+          const setSegment = w.prepare(`INSERT INTO flow_customer_state (shop, customer_id, segment, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (shop, customer_id) DO UPDATE SET segment = excluded.segment, updated_at = excluded.updated_at`);
+          for (const o of done) {
+            if (o.gone) {
+              w.prepare('DELETE FROM flow_customer_tags WHERE shop = ? AND customer_id = ?').run(shop, o.customerId);
+              w.prepare('DELETE FROM flow_customer_state WHERE shop = ? AND customer_id = ?').run(shop, o.customerId);
+              continue;
+            }
+            if (!isNoop(o.plan)) recordTags(w, shop, o.customerId, o.plan.changes, at);
+            setSegment.run(shop, o.customerId, o.segment, at);
+            if (o.fired) recordTriggerSend(w, shop, { handle: CUSTOMER_SEGMENT_CHANGED.handle, status: 'sent', customerId: o.customerId, payload: o.fired, at });
           }
-          if (!isNoop(o.plan)) recordTags(w, shop, o.customerId, o.plan.changes, at);
-          setSegment.run(shop, o.customerId, o.segment, at);
-          if (o.fired) recordTriggerSend(w, shop, { handle: CUSTOMER_SEGMENT_CHANGED.handle, status: 'sent', customerId: o.customerId, payload: o.fired, at });
-        }
-        // The cursor moves only past a batch that fully succeeded.
-        if (!failure) advanceSyncRun(w, shop, 'retag', ids[ids.length - 1]!, { ...counts }, at);
-      });
-      if (failure) throw failure.error;
-      cursor = ids[ids.length - 1]!;
-      opts.heartbeat?.();
-      batches++;
-      if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return { versions: key, resumed: resumedAny, done: false, counts };
-    }
-
-    // A promotion or rollback during the pass: publish the new champion too, from the start.
-    if (versionsKey(championVersions(db, shop)) !== key) continue;
-    await deps.writer.write((w) => finishSyncRun(w, shop, 'retag', { ...counts }, deps.now().toISOString()));
-    return { versions: key, resumed: resumedAny, done: true, counts };
-  }
+        },
+      };
+    },
+  }, opts);
 }

@@ -1,7 +1,9 @@
 // The persisted cursor of a publishing pass (flow_sync_runs): one row per shop and kind. A pass
 // visits customers in customer_id order and commits each batch's state together with the cursor,
 // so a pass that dies resumes after the last committed batch instead of starting over.
+import type { AppDeps } from '../app.ts';
 import type { Db } from '../store/db.ts';
+import { championVersions, versionsKey, type ChampionVersions } from './scores.ts';
 
 export type SyncKind = 'retag' | 'metafields';
 
@@ -59,4 +61,82 @@ export function nextCustomers(db: Db, shop: string, versions: { segment: string 
       UNION SELECT * FROM (SELECT customer_id FROM flow_customer_state WHERE shop = @shop AND customer_id > @cursor ORDER BY customer_id LIMIT @limit)
     ) ORDER BY customer_id LIMIT @limit`).pluck()
     .all({ shop, segment: versions.segment ?? '', churn: versions.churn ?? '', cursor: cursor ?? '', limit }) as string[];
+}
+
+/** What one batch of a pass did: its records (written with the cursor, in one transaction) and whether it failed. */
+export interface BatchOutcome {
+  /** Writes the batch's records, inside the transaction that also advances the cursor. */
+  write(w: Db, at: string): void;
+  /** A failure is thrown after `write` committed; the cursor stays before the batch, so it is repeated. */
+  failure?: { error: unknown };
+}
+
+export interface CustomerPass<C extends Record<string, number>> {
+  kind: SyncKind;
+  /** Counts of a fresh run (a resumed run continues from its stored counts). */
+  zero: C;
+  batchSize: number;
+  /** Once per fresh run, before its first batch (e.g. creating metafield definitions). */
+  start?(counts: C): Promise<void>;
+  /** One batch of customers (in customer_id order) under the champions `versions`. */
+  batch(ids: string[], versions: ChampionVersions, counts: C): Promise<BatchOutcome>;
+}
+
+export interface PassRunOptions {
+  signal?: AbortSignal;
+  /** Called after every committed batch (a job's lease heartbeat). */
+  heartbeat?: () => void;
+  /** Stop after this many batches, leaving the pass resumable (tests simulate a crash with it). */
+  maxBatches?: number;
+}
+
+export interface PassResult<C> {
+  versions: string;
+  resumed: boolean;
+  /** false when stopped by maxBatches: the next call resumes. */
+  done: boolean;
+  counts: C;
+}
+
+/**
+ * The loop every publishing pass shares: begin (or resume) the run for the current champions,
+ * visit customers batch by batch, commit each batch's records with the cursor, and finish — or
+ * start over from the first customer when a promotion or rollback changed the champions
+ * meanwhile, so the new champion is published too.
+ */
+export async function runCustomerPass<C extends Record<string, number>>(deps: AppDeps, shop: string, pass: CustomerPass<C>, opts: PassRunOptions = {}): Promise<PassResult<C>> {
+  const { db } = deps;
+  let batches = 0;
+  let resumedAny = false;
+  for (;;) {
+    const versions = championVersions(db, shop);
+    const key = versionsKey(versions);
+    const run = await deps.writer.write((w) => beginSyncRun(w, shop, pass.kind, key, deps.now().toISOString()));
+    resumedAny ||= run.resumed;
+    const counts = { ...pass.zero, ...(run.counts as Partial<C>) };
+    if (run.cursor === null) await pass.start?.(counts);
+    let cursor = run.cursor;
+
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const ids = nextCustomers(db, shop, versions, cursor, pass.batchSize);
+      if (ids.length === 0) break;
+      const outcome = await pass.batch(ids, versions, counts);
+      const at = deps.now().toISOString();
+      await deps.writer.write((w) => {
+        outcome.write(w, at);
+        // The cursor moves only past a batch that fully succeeded.
+        if (!outcome.failure) advanceSyncRun(w, shop, pass.kind, ids[ids.length - 1]!, { ...counts }, at);
+      });
+      if (outcome.failure) throw outcome.failure.error;
+      cursor = ids[ids.length - 1]!;
+      opts.heartbeat?.();
+      batches++;
+      if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return { versions: key, resumed: resumedAny, done: false, counts };
+    }
+
+    if (versionsKey(championVersions(db, shop)) !== key) continue;
+    await deps.writer.write((w) => finishSyncRun(w, shop, pass.kind, { ...counts }, deps.now().toISOString()));
+    return { versions: key, resumed: resumedAny, done: true, counts };
+  }
 }
