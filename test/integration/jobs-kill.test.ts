@@ -4,7 +4,7 @@
 // exactly one of two fresh runners takes the job over, trains again and completes it; the run
 // the kill interrupted is marked failed. Real processes, threads, SQLite file and signals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
@@ -21,6 +21,30 @@ import { generateStore } from '../../simulator/store.ts';
 import { recordSimOrders } from '../helpers/sim-data.ts';
 import { testEnv } from '../helpers/backend.ts';
 import { spawnShopml } from '../helpers/shopml-process.ts';
+
+/** Processes whose parent is `pid` and that run jobs/train-process.ts (Linux /proc). */
+function trainProcessesOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('train-process.ts')) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+const isZombie = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+};
 
 // Large enough that training a churn model takes a second or more: the window for the kill.
 const store = generateStore({ seed: 41, customers: 400, products: 40, days: 240 });
@@ -78,7 +102,14 @@ describe('a worker killed mid-training', () => {
       runId = db.prepare(`SELECT id FROM training_runs WHERE shop = ? AND status = 'running'`).pluck().get(shop) as number | undefined;
       if (runId === undefined) await sleep(5);
     }
+    // The training's own process (train-process.ts, under `nice`), started by the child.
+    const trainers = trainProcessesOf(child.pid);
+    expect(trainers.length, 'the training runs in a child process of the worker').toBe(1);
     expect(await child.kill9()).toBe('SIGKILL');
+    // It does not outlive the worker that started it (the IPC channel closed: it exits).
+    const gone = Date.now() + 5_000;
+    while (trainers.some((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid)) && Date.now() < gone) await sleep(20);
+    expect(trainers.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid)), 'training processes left running').toEqual([]);
 
     // Killed mid-training: the run never finished, and nothing of it reached the registry.
     const killedJob = getJob(db, id)!;

@@ -10,7 +10,7 @@
 //     Long: the full rates, then a sweep of lower rates for the highest one at which each
 //     benchmark goal holds.
 //  2. The same recommendation load alone (idle), then again while a `train` job runs in the
-//     server's worker thread (enqueued with `shopml jobs train`): storefront p99 within 2× idle.
+//     training's own process under `nice -n 19` (enqueued with `shopml jobs train`): storefront p99 within 2× idle.
 //  3. Correctness: 200 concurrent webhook senders (closed loop, with Shopify's redeliveries):
 //     every delivery answered 200 is stored exactly once, no 5xx but 503 + Retry-After, and every
 //     503 retried until accepted; the WAL stays bounded.
@@ -257,7 +257,7 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
     }
   }, 900_000);
 
-  it('training in the worker thread keeps the storefront p99 within 2× its idle value', async () => {
+  it('training (its own low-priority process) keeps the storefront p99 within 2× its idle value', async () => {
     // Jobs on, the scheduler's own triggers off: the only job is the one enqueued here.
     const server = await startServe(serveEnv(pristine, {
       SHOPML_JOBS: 'on', LOG_LEVEL: 'warn', SHOPML_RETRAIN_INTERVAL_DAYS: '0', SHOPML_RETRAIN_MIN_NEW_ORDERS: '0',

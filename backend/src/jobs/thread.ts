@@ -1,7 +1,7 @@
 // Heavy reads (the monitor's report, shadow comparisons) in a worker thread with its own database
 // connection, at the lowest CPU priority, so the server's event loop — storefront, webhooks —
 // never waits for them. The worker module calls `serveThread(fn)`; the job calls `inThread(url,
-// input, signal)`. (Training has its own thread with progress messages: train-thread.ts.)
+// input, signal)`. (Training runs in a child process at the lowest priority: train-process.ts.)
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { setPriority } from 'node:os';
 

@@ -1,9 +1,10 @@
-// The `train` job: one training pass of a shop (models/train-pipeline.ts trainShop) in a worker
-// thread with its own database connection (train-thread.ts), so serving never waits on it.
+// The `train` job: one training pass of a shop (models/train-pipeline.ts trainShop) in a child
+// process at the lowest CPU priority with its own database connection (train-process.ts), so
+// serving never waits on it and never competes with it at the same priority.
 // trainShop writes a kind's outputs, run record, registry version and alias move in one
 // transaction at the end of that kind's training: a kill before it leaves that kind's aliases as
 // they were, and the job — claimed again once its lease runs out — trains again from the start.
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { AppDeps } from '../app.ts';
 import type { Db } from '../store/db.ts';
 import type { ModelKind } from '../models/types.ts';
@@ -11,7 +12,7 @@ import { MODEL_KINDS, trainShop } from '../models/train-pipeline.ts';
 import type { JobContext, JobHandler } from './handlers.ts';
 import { PermanentJobError, RetryableJobError } from './job-errors.ts';
 import { summarizeTraining, type TrainJobResult } from './train-summary.ts';
-import type { TrainThreadInput, TrainThreadMessage } from './train-thread.ts';
+import type { TrainProcessInput, TrainProcessMessage } from './train-process.ts';
 
 export interface TrainPayload {
   /** Default: every kind. */
@@ -65,10 +66,31 @@ export function markInterruptedRuns(db: Db, shop: string, jobId: number, now: Da
     .all(now.toISOString(), `interrupted: the worker of job ${jobId} stopped mid-training (killed or lost its lease); the job ran again`, shop, jobId) as number[];
 }
 
-function trainInThread(input: TrainThreadInput, signal: AbortSignal): Promise<TrainJobResult> {
+const TRAIN_PROCESS = new URL('./train-process.ts', import.meta.url).pathname;
+
+/**
+ * Starts train-process.ts under `nice -n 19` (coreutils; where it is missing, at normal
+ * priority), with an IPC channel. The process inherits the server's environment.
+ */
+function startTrainProcess(): Promise<ChildProcess> {
+  // Node 22.12–22.17 runs TypeScript only with the flag (bin/shopml.js adds it there too).
+  const args = [...(process.features.typescript ? [] : ['--experimental-strip-types']), '--no-warnings', TRAIN_PROCESS];
+  const start = (cmd: string, argv: string[]) => new Promise<ChildProcess>((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('spawn', () => resolve(child));
+    child.once('error', reject);
+  });
+  if (process.platform === 'win32') return start(process.execPath, args);
+  return start('nice', ['-n', '19', process.execPath, ...args]).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return start(process.execPath, args);
+    throw err;
+  });
+}
+
+async function trainInProcess(input: TrainProcessInput, signal: AbortSignal): Promise<TrainJobResult> {
+  if (signal.aborted) throw signal.reason;
+  const child = await startTrainProcess();
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const w = new Worker(new URL('./train-thread.ts', import.meta.url), { workerData: input });
     let settled = false;
     const settle = (f: () => void) => {
       if (settled) return;
@@ -76,14 +98,16 @@ function trainInThread(input: TrainThreadInput, signal: AbortSignal): Promise<Tr
       signal.removeEventListener('abort', onAbort);
       f();
     };
-    const onAbort = () => settle(() => { void w.terminate(); reject(signal.reason instanceof Error ? signal.reason : new Error('training aborted')); });
+    const onAbort = () => settle(() => { child.kill('SIGKILL'); reject(signal.reason instanceof Error ? signal.reason : new Error('training aborted')); });
     signal.addEventListener('abort', onAbort, { once: true });
-    w.on('message', (m: TrainThreadMessage) => {
+    child.on('message', (m: TrainProcessMessage) => {
       if (m.type === 'done') settle(() => resolve(m.result));
       else if (m.type === 'error') settle(() => reject(new Error(m.message)));
     });
-    w.on('error', (e) => settle(() => reject(e)));
-    w.on('exit', (code) => settle(() => reject(new Error(`training thread exited with code ${code}`))));
+    child.on('error', (e) => settle(() => { child.kill('SIGKILL'); reject(e); }));
+    child.on('exit', (code, sig) => settle(() => reject(new Error(`training process exited with ${sig ?? `code ${code}`}`))));
+    if (signal.aborted) onAbort();
+    else child.send(input);
   });
 }
 
@@ -98,7 +122,7 @@ export const trainHandler: JobHandler = async (ctx: JobContext) => {
     const t0 = performance.now();
     result = summarizeTraining(await trainShop({ db: deps.db, shop, kinds: p.kinds, seed: p.seed, asOf: p.asOf, artifactsDir: deps.config.artifactsDir, now: deps.now }), (performance.now() - t0) / 1000);
   } else {
-    result = await trainInThread({
+    result = await trainInProcess({
       databasePath: deps.config.databasePath, busyTimeoutMs: Math.max(deps.config.busyTimeoutMs, 10_000), artifactsDir: deps.config.artifactsDir,
       shop, kinds: p.kinds, seed: p.seed, asOf: p.asOf, clockOffsetMs: deps.now().getTime() - Date.now(),
     }, ctx.signal);

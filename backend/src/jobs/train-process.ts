@@ -1,0 +1,64 @@
+// A whole training pass (load → clean → quality gate → one worker per model kind → registry) in a
+// child process with its own database connection, so nothing of it runs on the server's event
+// loop or competes with it at the same priority. The job handler (train-handler.ts) starts it
+// under `nice -n 19` — every thread of the process at the lowest priority from its first
+// instruction, V8's garbage-collection helper threads included, which a niced worker thread in
+// the server's own process shares at normal priority — and kills it on abort.
+//
+// The input comes in the first IPC message; progress, the result or the error go back the same
+// way. When the server goes away (killed, even with -9) the IPC channel closes and this process
+// exits: a training is never left running without its job. Whatever it committed is whole (each
+// kind's outputs, run, version and alias move are one transaction); the job, claimed again once
+// its lease runs out, trains again from the start.
+import { openDb } from '../store/db.ts';
+import { trainShop } from '../models/train-pipeline.ts';
+import { parseThresholds } from '../quality/gate.ts';
+import type { ModelKind } from '../models/types.ts';
+import { summarizeTraining, type TrainJobResult } from './train-summary.ts';
+
+export interface TrainProcessInput {
+  databasePath: string;
+  busyTimeoutMs: number;
+  artifactsDir: string;
+  shop: string;
+  kinds: ModelKind[];
+  seed: number;
+  asOf?: string;
+  /** deps.now() − Date.now() when the job started: run records carry the server's clock. */
+  clockOffsetMs: number;
+}
+
+export type TrainProcessMessage =
+  | { type: 'progress'; kind: ModelKind; fraction: number }
+  | { type: 'done'; result: TrainJobResult }
+  | { type: 'error'; message: string };
+
+async function run(input: TrainProcessInput, post: (m: TrainProcessMessage) => void): Promise<void> {
+  const db = openDb(input.databasePath, { busyTimeoutMs: input.busyTimeoutMs });
+  try {
+    const env = process.env.SHOPML_QUALITY_THRESHOLDS;
+    const thresholds = env ? parseThresholds(env, 'SHOPML_QUALITY_THRESHOLDS') : undefined;
+    const t0 = performance.now();
+    const r = await trainShop({
+      db, shop: input.shop, kinds: input.kinds, seed: input.seed, artifactsDir: input.artifactsDir, asOf: input.asOf, thresholds,
+      now: () => new Date(Date.now() + input.clockOffsetMs),
+      onProgress: (kind, fraction) => post({ type: 'progress', kind, fraction }),
+    });
+    post({ type: 'done', result: summarizeTraining(r, (performance.now() - t0) / 1000) });
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).stack ?? String(err) });
+  } finally {
+    db.close();
+  }
+}
+
+if (process.send) {
+  const send = process.send.bind(process);
+  // The server is gone: stop at once (per-kind worker threads end with the process).
+  process.on('disconnect', () => process.exit(0));
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();
+  process.once('message', (input: TrainProcessInput) => {
+    void run(input, (m) => send(m)).then(() => process.disconnect?.());
+  });
+}
