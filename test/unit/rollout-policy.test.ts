@@ -182,9 +182,12 @@ describe('policy on recorded traffic', () => {
   });
 
   it('marks a skewed split broken and then takes no automatic decision, even for a great challenger', async () => {
-    const e = start();
-    // 15% of challenger exposures never logged; the challenger also converts far better.
-    traffic(e, 0, 10, 3000, { holdout: 0.05, champion: 0.05, challenger: 0.15 }, { dropChallenger: 0.15 });
+    // A fixed salt: the test is the same on every run. (With 15% of exposures dropped — ~8% fewer
+    // challenger units, as a conversion logs its unit anyway — SRM at p < 0.001 caught 97.5% of
+    // random salts: the test failed one CI run in ~40. The skew below is caught at any salt.)
+    const e = start({ salt: 'recommend:srm-test' });
+    // 30% of challenger exposures never logged; the challenger also converts far better.
+    traffic(e, 0, 10, 3000, { holdout: 0.05, champion: 0.05, challenger: 0.15 }, { dropChallenger: 0.3 });
     const { moves, moveAlias } = mover();
     const run = await runPolicy(db, e.id, { moveAlias, now: () => new Date(dayAt(9, 23)) });
     expect(run.decision).toMatchObject({ action: 'mark_broken', rule: 'srm' });

@@ -33,7 +33,7 @@ export type TrainProcessMessage =
   | { type: 'done'; result: TrainJobResult }
   | { type: 'error'; message: string };
 
-async function run(input: TrainProcessInput, post: (m: TrainProcessMessage) => void): Promise<void> {
+async function run(input: TrainProcessInput, post: (m: TrainProcessMessage) => Promise<void>): Promise<void> {
   const db = openDb(input.databasePath, { busyTimeoutMs: input.busyTimeoutMs });
   try {
     const env = process.env.SHOPML_QUALITY_THRESHOLDS;
@@ -42,23 +42,26 @@ async function run(input: TrainProcessInput, post: (m: TrainProcessMessage) => v
     const r = await trainShop({
       db, shop: input.shop, kinds: input.kinds, seed: input.seed, artifactsDir: input.artifactsDir, asOf: input.asOf, thresholds,
       now: () => new Date(Date.now() + input.clockOffsetMs),
-      onProgress: (kind, fraction) => post({ type: 'progress', kind, fraction }),
+      onProgress: (kind, fraction) => void post({ type: 'progress', kind, fraction }),
     });
-    post({ type: 'done', result: summarizeTraining(r, (performance.now() - t0) / 1000) });
+    await post({ type: 'done', result: summarizeTraining(r, (performance.now() - t0) / 1000) });
   } catch (err) {
-    post({ type: 'error', message: (err as Error).stack ?? String(err) });
+    await post({ type: 'error', message: (err as Error).stack ?? String(err) });
   } finally {
     db.close();
   }
 }
 
 if (process.send) {
-  const send = process.send.bind(process);
+  // Resolves once the message is handed to the channel: the result is out before disconnecting.
+  const send = (m: TrainProcessMessage) => new Promise<void>((resolve) => {
+    process.send!(m, undefined, undefined, () => resolve());
+  });
   // The server is gone: stop at once (per-kind worker threads end with the process).
   process.on('disconnect', () => process.exit(0));
   const parent = process.ppid;
   setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();
   process.once('message', (input: TrainProcessInput) => {
-    void run(input, (m) => send(m)).then(() => process.disconnect?.());
+    void run(input, send).then(() => process.disconnect?.());
   });
 }
