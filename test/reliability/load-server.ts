@@ -2,8 +2,8 @@
 // environment), for the load tests: its own process, so the load generator in the test process
 // never shares its event loop, and its memory can be sampled from outside (bench/rss-sampler.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../backend/src/http/free-port.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -15,17 +15,6 @@ export interface ServeProcess {
   output(): string;
   /** SIGTERM (graceful: in-flight requests answered, store checkpointed) and the exit code. */
   stop(): Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {

@@ -24,7 +24,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +40,7 @@ import { createKeys } from '../../backend/src/keys.ts';
 import { canaryNeedles, countSubjectInFiles, findDigests, findSubjectInRows, listFiles, personalPatterns, scanFiles, scanPatterns, unkeyedEmailDigests, type Hit } from './privacy-scan.ts';
 import { FIRST_NAMES, LAST_NAMES, STREETS } from '../../simulator/people.ts';
 import { LONG, reportFigures, size } from './profile.ts';
+import { freePort } from '../../backend/src/http/free-port.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXTENSIONS = join(ROOT, 'extensions');
@@ -126,17 +126,6 @@ const countingFetch: typeof fetch = (input, init) => {
   }
   return fetch(input, init);
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolvePort(p));
-    });
-  });
-}
 
 function serveEnv(): Record<string, string> {
   return {

@@ -17,7 +17,6 @@
 //   4. the dashboard, a storefront preview with the block, the API and /metrics, until Ctrl-C or
 //      --for SECONDS (then one JSON line on stdout: demo-report.ts).
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,23 +45,13 @@ import type { Runtime } from '../runtime.ts';
 import { QualityGateFailed, trainForDemo, type DemoTraining } from './demo-train.ts';
 import { startLiveLoop, useDemoAfterTraining, type LiveLoop } from './demo-live.ts';
 import { canaryLine, canarySummary, driftSummary, modelsSummary, retrainsSummary, shadowsSummary } from './demo-report.ts';
+import { freePort } from '../http/free-port.ts';
 
 const DAY_MS = 86_400_000;
 const EXTENSIONS_DIR = fileURLToPath(new URL('../../../extensions', import.meta.url));
 const EXTENSION_DIR = join(EXTENSIONS_DIR, 'shopml-theme');
 /** Written into the data directory: only a directory carrying it (or an empty one) is ever wiped. */
 const MARKER = '.shopml-demo';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
 
 function wholeNumber(v: string | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
