@@ -55,6 +55,8 @@ function traffic(e: Experiment, fromDay: number, toDay: number, dailyUnits: numb
   })();
 }
 
+// Tests that simulate traffic pass a fixed salt: who lands in which arm — and so every figure the
+// policy sees — is then the same on every run (a random salt made some of them fail now and then).
 const start = (over: Partial<Parameters<typeof startExperiment>[1]> = {}) =>
   startExperiment(db, { shop: SHOP, kind: 'recommend', championVersion: CHAMP, challengerVersion: CHALL, at: T0, config: { baselineRate: 0.05 }, ...over });
 
@@ -105,7 +107,7 @@ describe('experiment state', () => {
   });
 
   it('rows belong to the experiment\'s shop (foreign key)', () => {
-    const e = start();
+    const e = start({ salt: 'recommend:policy-108' });
     expect(() => recordExposure(db, 'other.myshopify.com', e.id, 'u', 'champion', dayAt(0))).toThrow(/FOREIGN KEY/);
   });
 
@@ -161,7 +163,7 @@ describe('policy on recorded traffic', () => {
   });
 
   it('rolls back a challenger that converts worse, at any time', async () => {
-    const e = start();
+    const e = start({ salt: 'recommend:policy-164' });
     traffic(e, 0, 6, 2000, { holdout: 0.05, champion: 0.08, challenger: 0.02 });
     const { moves, moveAlias } = mover();
     const run = await runPolicy(db, e.id, { moveAlias, now: () => new Date(dayAt(5, 23)) });
@@ -172,7 +174,7 @@ describe('policy on recorded traffic', () => {
   });
 
   it('rolls back on a broken guardrail (challenger errors)', async () => {
-    const e = start();
+    const e = start({ salt: 'recommend:policy-175' });
     traffic(e, 0, 2, 3000, { holdout: 0.05, champion: 0.05, challenger: 0.05 }, { challengerErrorRate: 0.2 });
     const { moves, moveAlias } = mover();
     const run = await runPolicy(db, e.id, { moveAlias, now: () => new Date(dayAt(1, 23)) });
@@ -204,7 +206,7 @@ describe('policy on recorded traffic', () => {
   });
 
   it('a fair split is not flagged, and equal arms hold (logged once) until the time limit, then stop', async () => {
-    const e = start({ config: { baselineRate: 0.05, maxDays: 14 } });
+    const e = start({ salt: 'recommend:policy-207', config: { baselineRate: 0.05, maxDays: 14 } });
     traffic(e, 0, 14, 1500, { holdout: 0.05, champion: 0.05, challenger: 0.05 });
     const { moves, moveAlias } = mover();
     for (const d of [7, 8, 9, 10]) expect((await runPolicy(db, e.id, { moveAlias, now: () => new Date(dayAt(d)) })).decision.action).toBe('hold');
@@ -218,7 +220,7 @@ describe('policy on recorded traffic', () => {
   });
 
   it('a registry refusal leaves the experiment as it was', async () => {
-    const e = start();
+    const e = start({ salt: 'recommend:policy-221' });
     traffic(e, 0, 6, 2000, { holdout: 0.05, champion: 0.08, challenger: 0.02 });
     const refuse: MoveAlias = () => { throw new Error('conflict: challenger moved meanwhile'); };
     expect(() => runPolicy(db, e.id, { moveAlias: refuse, now: () => new Date(dayAt(5, 23)) })).toThrow(/conflict/);
@@ -318,7 +320,7 @@ describe('planning a canary', () => {
     const slow = planCanary({ baselineRate: 0.03, dailyUnits: 4000 });
     expect(slow.estimate.warning).toMatch(/more than 8 weeks/);
     expect(slow.config.maxDays).toBe(68);
-    const e = start({ config: plan.config, figures: plan.estimate });
+    const e = start({ salt: 'recommend:policy-321', config: plan.config, figures: plan.estimate });
     expect(e.config.plannedChallengerUnits).toBe(14_000);
     expect(decisionLog(db, e.id)[0]!.figures).toMatchObject({ days: 14 });
   });
@@ -328,7 +330,7 @@ describe('planning a canary', () => {
     db.transaction(() => { for (let i = 0; i < 2800; i++) ins.run(SHOP, `ev${i}`, `anon-${i % 1400}`, dayAt(i % 28)); })();
     const none = trafficBaseline(db, SHOP, 'recommend', dayAt(28, 0));
     expect(none).toMatchObject({ dailyUnits: 50, baselineRate: null, source: { dailyUnits: 'storefront_events', baselineRate: 'none' } });
-    const e = start();
+    const e = start({ salt: 'recommend:policy-331' });
     traffic(e, 0, 2, 1000, { holdout: 0.05, champion: 0.05, challenger: 0.05 });
     const t = trafficBaseline(db, SHOP, 'recommend', dayAt(28, 0));
     const champ = totals(db, e.id).champion;
