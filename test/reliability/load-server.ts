@@ -1,11 +1,23 @@
-// `shopml serve` in a child process, as an operator runs it (bin/shopml.js, configuration from the
+// `shopml serve` in a child process, as an operator runs it (`npm start`: bin/shopml.js with its Node flags, configuration from the
 // environment), for the load tests: its own process, so the load generator in the test process
 // never shares its event loop, and its memory can be sampled from outside (bench/rss-sampler.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../backend/src/http/free-port.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
+
+/**
+ * Node's flags for the server, as `npm start` passes them (package.json `scripts.start`: the
+ * words between `node` and `bin/shopml.js`) — the load tests measure the server as it is run.
+ */
+export function serveNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+  const bin = start.indexOf('bin/shopml.js');
+  if (start[0] !== 'node' || bin < 0) throw new Error(`package.json scripts.start is not "node [flags] bin/shopml.js serve": ${start.join(' ')}`);
+  return start.slice(1, bin);
+}
 
 export interface ServeProcess {
   url: string;
@@ -19,7 +31,7 @@ export interface ServeProcess {
 
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'bin/shopml.js'), 'serve'], {
+  const child = spawn(process.execPath, [...serveNodeFlags(), join(root, 'bin/shopml.js'), 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
