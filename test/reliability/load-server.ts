@@ -12,7 +12,7 @@ const root = new URL('../..', import.meta.url).pathname;
  * Node's flags for the server, as `npm start` passes them (package.json `scripts.start`: the
  * words between `node` and `bin/shopml.js`) — the load tests measure the server as it is run.
  */
-export function serveNodeFlags(): string[] {
+function serveNodeFlags(): string[] {
   const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
   const bin = start.indexOf('bin/shopml.js');
   if (start[0] !== 'node' || bin < 0) throw new Error(`package.json scripts.start is not "node [flags] bin/shopml.js serve": ${start.join(' ')}`);

@@ -19,12 +19,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * webhook stream) or back to back (a flood: the write lock free only for microseconds); the WAL's
  * size at the end and at its largest.
  */
-async function steadyWrites(name: string, resetFrames: number, ms: number, gap: 'ms' | 'none' = 'ms', enoughResets = Infinity) {
+async function steadyWrites(name: string, resetFrames: number, ms: number, gap: 'ms' | 'none' = 'ms', enoughResets = Infinity, idleIntervalMs = 20) {
   const path = join(dir, `${name}.db`);
   const db = openDb(path);
   db.pragma('synchronous = OFF'); // fast commits: the WAL's life is the same, the test quicker
   db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, v TEXT); CREATE INDEX t_k ON t (k)');
-  const checkpointer = startCheckpointer(db, path, 20, resetFrames);
+  const checkpointer = startCheckpointer(db, path, idleIntervalMs, resetFrames);
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   const tx = db.transaction((n: number) => { for (let i = 0; i < 20; i++) insert.run(`${(n * 7919 + i * 104729) % 1_000_003}`, 'x'.repeat(200)); });
   const wal = () => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
@@ -73,6 +73,15 @@ describe('checkpointer', () => {
     // The first's file never got far past the limit (a few ticks of writes beyond it, when a
     // reset missed the lock on a busy machine): it is reused.
     expect(bounded.largest).toBeLessThan(32 * frames * 4096);
+  }, 30_000);
+
+  it('passes every busyIntervalMs while the log grows, not every (idle) intervalMs', async () => {
+    // The first pass comes after the idle interval (1 s); from then on writes keep coming, so a
+    // pass every 20 ms (BUSY_CHECKPOINT_MS). At the idle cadence alone the remaining 1.5 s would
+    // hold at most two passes, so at most two restarts.
+    const paced = await steadyWrites('paced', 256, 2500, 'ms', Infinity, 1000);
+    expect(paced.rows).toBeGreaterThan(10_000);
+    expect(paced.resets).toBeGreaterThanOrEqual(3);
   }, 30_000);
 
   it('gets the log restarted under back-to-back transactions too', async () => {
