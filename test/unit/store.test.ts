@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { migrationFiles, openDb } from '../../backend/src/store/db.ts';
 import { createGroupWriter, StoreUnavailableError } from '../../backend/src/store/writer.ts';
 import { schemaDoc } from '../../scripts/schema-doc.ts';
@@ -63,6 +65,56 @@ describe('group writer', () => {
     await expect(w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('x'))).rejects.toBeInstanceOf(StoreUnavailableError);
     other.exec('ROLLBACK');
     await w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('x'));
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
+  });
+  /** Another thread takes the write lock, then commits `holdMs` later (whatever this thread does meanwhile). */
+  const lockFromAnotherThread = (path: string, holdMs: number): Promise<{ exited: Promise<unknown> }> =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+        const db = new (require(workerData.lib))(workerData.path);
+        db.exec('BEGIN IMMEDIATE');
+        parentPort.postMessage('locked');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.holdMs);
+        db.exec('COMMIT');
+        db.close();`,
+        { eval: true, workerData: { path, holdMs, lib: createRequire(import.meta.url).resolve('better-sqlite3') } },
+      );
+      const exited = new Promise((r) => w.once('exit', r));
+      w.once('message', () => resolve({ exited }));
+      w.once('error', reject);
+    });
+
+  it('spinOnBusyMs: a lock held for a few ms by another thread is waited out in this thread, without the timer', async () => {
+    for (const spinOnBusyMs of [0, 500]) {
+      const path = tmp();
+      const db = openDb(path);
+      db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      const w = createGroupWriter(db, { spinOnBusyMs });
+      const locker = await lockFromAnotherThread(path, 30);
+      await w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('x'));
+      await locker.exited;
+      expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
+      if (spinOnBusyMs === 0) {
+        expect(w.stats.busyRetries).toBeGreaterThan(0);
+        expect(w.stats.busySpins).toBe(0);
+      } else {
+        expect(w.stats.busySpins).toBeGreaterThan(0);
+        expect(w.stats.busyRetries).toBe(0);
+      }
+    }
+  });
+
+  it('spinOnBusyMs: past the spin, the timer path takes over (a lock held longer still ends in a commit)', async () => {
+    const path = tmp();
+    const db = openDb(path);
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const w = createGroupWriter(db, { spinOnBusyMs: 5 });
+    const locker = await lockFromAnotherThread(path, 80);
+    await w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('y'));
+    await locker.exited;
+    expect(w.stats.busySpins).toBeGreaterThan(0);
+    expect(w.stats.busyRetries).toBeGreaterThan(0);
     expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
   });
 });

@@ -32,6 +32,9 @@ export function isBusy(err: unknown): boolean {
   return /^SQLITE_BUSY/.test((err as { code?: string })?.code ?? '');
 }
 
+const SPIN_STEP_MS = 0.1;
+const spinPause = new Int32Array(new SharedArrayBuffer(4));
+
 interface Pending<T> {
   fn: (db: Db) => T;
   resolve: (v: T) => void;
@@ -44,10 +47,10 @@ export interface GroupWriter {
   write<T>(fn: (db: Db) => T): Promise<T>;
   /** Resolves when everything queued so far has committed. */
   drain(): Promise<void>;
-  readonly stats: { batches: number; writes: number; isolatedRetries: number; busyRetries: number };
+  readonly stats: { batches: number; writes: number; isolatedRetries: number; busyRetries: number; busySpins: number };
 }
 
-export function createGroupWriter(db: Db, opts: { maxBatch?: number; busyTimeoutMs?: number } = {}): GroupWriter {
+export function createGroupWriter(db: Db, opts: { maxBatch?: number; busyTimeoutMs?: number; spinOnBusyMs?: number } = {}): GroupWriter {
   const maxBatch = opts.maxBatch ?? 512;
   // How long a write may wait for another connection's lock: the connection's busy_timeout.
   const busyTimeoutMs = opts.busyTimeoutMs ?? (db.pragma('busy_timeout', { simple: true }) as number);
@@ -55,7 +58,7 @@ export function createGroupWriter(db: Db, opts: { maxBatch?: number; busyTimeout
   let scheduled = false;
   let lockWait: NodeJS.Timeout | null = null;
   let lockWaits = 0;
-  const stats = { batches: 0, writes: 0, isolatedRetries: 0, busyRetries: 0 };
+  const stats = { batches: 0, writes: 0, isolatedRetries: 0, busyRetries: 0, busySpins: 0 };
 
   /**
    * BEGIN IMMEDIATE with SQLite's busy handler off: a held lock answers SQLITE_BUSY at once
@@ -73,6 +76,25 @@ export function createGroupWriter(db: Db, opts: { maxBatch?: number; busyTimeout
     }
   };
 
+  /**
+   * With `spinOnBusyMs`: while another connection holds the write lock, try again every
+   * SPIN_STEP_MS for up to that long, blocking this thread, before the timer path below. Only for
+   * a thread that does nothing but write (the webhook writer): the lock is held ~1 ms at a time
+   * and a timer wakes 1–3 ms later at best, often more on a busy machine.
+   */
+  const spinOnBusyMs = opts.spinOnBusyMs ?? 0;
+  const spinWhileBusy = (fn: () => void): void => {
+    const until = performance.now() + spinOnBusyMs;
+    for (;;) {
+      try {
+        return fn();
+      } catch (err) {
+        if (!isBusy(err) || performance.now() >= until) throw err;
+        stats.busySpins++;
+        Atomics.wait(spinPause, 0, 0, SPIN_STEP_MS);
+      }
+    }
+  };
   const flush = (): void => {
     scheduled = false;
     if (lockWait) return; // the lock timer flushes
@@ -105,7 +127,7 @@ export function createGroupWriter(db: Db, opts: { maxBatch?: number; busyTimeout
     try {
       withoutBusyWait(() => {
         try {
-          attempt(false);
+          spinWhileBusy(() => attempt(false));
         } catch (err) {
           if (isUnavailable(err)) throw err;
           stats.isolatedRetries++;
