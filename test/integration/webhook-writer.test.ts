@@ -48,22 +48,6 @@ describe('webhook writer thread', () => {
   const start = (busyTimeoutMs = 2000) => (writer = startWebhookWriter({ path, secretKey: SECRET_KEY, busyTimeoutMs }));
   const count = (sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
 
-  it('takes a body as bytes: moved to the thread (the sender\'s buffer is detached), decoded there; not UTF-8 is quarantined with the reason', async () => {
-    const w = start();
-    await w.ready;
-    const { rawBody: _, ...fields } = delivery({});
-    const good = new TextEncoder().encode(JSON.stringify(orderWithId(7_300_001)));
-    const bad = Uint8Array.from([...new TextEncoder().encode('{"id": 7300002, "note": "'), 0xc3, 0x28, ...new TextEncoder().encode('"}')]);
-    const [a, b] = await Promise.all([
-      w.write({ ...fields, webhookId: randomUUID(), rawBytes: good }),
-      w.write({ ...fields, webhookId: randomUUID(), rawBytes: bad }),
-    ]);
-    expect(good.byteLength).toBe(0);
-    expect(a.outcome).toBe('applied');
-    expect(count(`SELECT count(*) FROM orders WHERE order_id = '7300001'`)).toBe(1);
-    expect(b).toMatchObject({ outcome: 'quarantined', reason: 'body is not valid UTF-8' });
-  });
-
   it('applies deliveries in few transactions, each answered after its commit', async () => {
     const w = start();
     await w.ready;

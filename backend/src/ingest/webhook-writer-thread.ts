@@ -1,7 +1,7 @@
 // Runs in a worker thread (started by webhook-writer.ts): owns the webhook writes. It has its
-// own better-sqlite3 connection (WAL, synchronous = FULL) and its own group writer, so decoding
-// the body, JSON.parse, validation, the SQL statements and the COMMIT's fsync all happen off the
-// main thread's event loop. Every delivery that arrived while the previous transaction was running
+// own better-sqlite3 connection (WAL, synchronous = FULL) and its own group writer, so
+// JSON.parse, validation, the SQL statements and the COMMIT's fsync all happen off the main
+// thread's event loop. Every delivery that arrived while the previous transaction was running
 // goes into the next one; each is answered only after its transaction committed. The group
 // writer's rules hold unchanged here: one failing write rolls back alone (savepoints), a store
 // that cannot write rejects the whole batch (nothing half-written).
@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../store/db.ts';
 import { createGroupWriter, StoreUnavailableError } from '../store/writer.ts';
 import { createKeys } from '../keys.ts';
-import { applyWebhook, decodeDelivery } from './webhooks.ts';
+import { applyWebhook } from './webhooks.ts';
 import type { ThreadReply, ThreadRequest, WebhookWriterThreadData } from './webhook-writer.ts';
 
 const { path, secretKey, busyTimeoutMs, maxBatch } = workerData as WebhookWriterThreadData;
@@ -49,8 +49,7 @@ function failure(seq: number, err: unknown): ThreadReply {
 
 port.on('message', (m: ThreadRequest) => {
   if (m.type === 'write') {
-    for (const { seq, delivery: sent } of m.items) {
-      const delivery = 'rawBytes' in sent ? decodeDelivery(sent) : sent;
+    for (const { seq, delivery } of m.items) {
       writer.write((d) => applyWebhook(d, keys, delivery)).then(
         (value) => answer({ seq, ok: true, value }),
         (err: unknown) => answer(failure(seq, err)),

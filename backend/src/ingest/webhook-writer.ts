@@ -1,7 +1,6 @@
 // The webhook writer thread, main-thread side. The route verifies the HMAC on the main thread
-// and hands the delivery (its body still bytes, transferred) to a worker thread
-// (webhook-writer-thread.ts) that owns webhook writes on its own SQLite connection: it decodes,
-// parses, validates, records and commits
+// and hands the delivery (plain strings) to a worker thread (webhook-writer-thread.ts) that
+// owns webhook writes on its own SQLite connection: it parses, validates, records and commits
 // (synchronous = FULL) and answers each delivery after its COMMIT. The main thread never runs
 // the transaction or waits on its fsync, and the two cores both work.
 //
@@ -16,10 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppDeps } from '../app.ts';
 import { StoreUnavailableError } from '../store/writer.ts';
-import type { WebhookBytesDelivery, WebhookDelivery, WebhookResult } from './webhooks.ts';
-
-/** A delivery as handed to the thread: its body as text, or as bytes the thread decodes (decodeDelivery). */
-export type ThreadDelivery = WebhookDelivery | WebhookBytesDelivery;
+import type { WebhookDelivery, WebhookResult } from './webhooks.ts';
 
 export interface WebhookWriterThreadData {
   path: string;
@@ -30,7 +26,7 @@ export interface WebhookWriterThreadData {
 }
 
 export type ThreadRequest =
-  | { type: 'write'; items: { seq: number; delivery: ThreadDelivery }[] }
+  | { type: 'write'; items: { seq: number; delivery: WebhookDelivery }[] }
   | { type: 'stats' }
   | { type: 'stop' };
 
@@ -50,7 +46,7 @@ type ThreadMessage = { type: 'ready' } | { type: 'stopped' } | { type: 'replies'
 
 export interface WebhookWriter {
   /** Applies one verified delivery (applyWebhook) in the writer thread; settles after the COMMIT. */
-  write(delivery: ThreadDelivery): Promise<WebhookResult>;
+  write(delivery: WebhookDelivery): Promise<WebhookResult>;
   /** Resolves once the thread has opened the database; rejects if it could not. */
   readonly ready: Promise<void>;
   /** Resolves when every delivery handed over so far has been answered. */
@@ -78,7 +74,7 @@ interface Pending {
 
 export function startWebhookWriter(data: WebhookWriterThreadData): WebhookWriter {
   const pending = new Map<number, Pending>();
-  let outbox: { seq: number; delivery: ThreadDelivery }[] = [];
+  let outbox: { seq: number; delivery: WebhookDelivery }[] = [];
   let scheduled = false;
   let seq = 0;
   let worker: Worker | null = null;
@@ -173,10 +169,7 @@ export function startWebhookWriter(data: WebhookWriterThreadData): WebhookWriter
     outbox = [];
     worker.ref();
     stats.posts++;
-    // Bodies sent as bytes move to the thread without a copy (their buffers are the caller's own).
-    const transfer: ArrayBuffer[] = [];
-    for (const { delivery: d } of items) if ('rawBytes' in d && d.rawBytes.buffer instanceof ArrayBuffer) transfer.push(d.rawBytes.buffer);
-    worker.postMessage({ type: 'write', items } satisfies ThreadRequest, transfer);
+    worker.postMessage({ type: 'write', items } satisfies ThreadRequest);
   };
 
   worker = spawn();
@@ -184,7 +177,7 @@ export function startWebhookWriter(data: WebhookWriterThreadData): WebhookWriter
   return {
     stats,
     ready,
-    write(delivery: ThreadDelivery): Promise<WebhookResult> {
+    write(delivery: WebhookDelivery): Promise<WebhookResult> {
       if (stopping) return Promise.reject(new StoreUnavailableError({ code: 'WRITER_THREAD_STOPPED' }));
       return new Promise<WebhookResult>((resolve, reject) => {
         const s = ++seq;

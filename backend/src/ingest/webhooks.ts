@@ -10,7 +10,6 @@ import { DATA_TOPICS, normalizeWebhook, ValidationError } from './normalize-rest
 import { exportCustomerData, markUninstalled, redactCustomer, redactShop } from './compliance.ts';
 import { jsonErrorSummary, scrubPersonalData, scrubText } from './scrub.ts';
 import { attributeOrder } from '../track/conversions.ts';
-import { utf8Of } from '../http/raw-body.ts';
 
 export interface WebhookDelivery {
   shop: string;
@@ -21,21 +20,6 @@ export interface WebhookDelivery {
   rawBody: string;
   /** Set when the authentic body could not even be decoded (not UTF-8): quarantined with this reason. */
   bodyError?: string;
-}
-
-/**
- * A delivery whose body is still the bytes received: what the route hands to the webhook writer
- * thread, which decodes it (decodeDelivery) — so the main thread, which also answers the
- * storefront, never turns the body into a string it would only copy over.
- */
-export type WebhookBytesDelivery = Omit<WebhookDelivery, 'rawBody' | 'bodyError'> & { rawBytes: Uint8Array };
-
-/** The body as text, strictly UTF-8; a body that is not is kept (replacement characters) with the reason it is quarantined for. */
-export function decodeDelivery(d: WebhookBytesDelivery): WebhookDelivery {
-  const { rawBytes, ...rest } = d;
-  const bytes = Buffer.from(rawBytes.buffer, rawBytes.byteOffset, rawBytes.byteLength);
-  const raw = utf8Of(bytes);
-  return { ...rest, rawBody: raw ?? bytes.toString('utf8'), ...(raw === null ? { bodyError: 'body is not valid UTF-8' } : {}) };
 }
 
 export interface WebhookResult {
@@ -94,16 +78,13 @@ const SHOP_FIELD: Record<string, string> = {
 
 /**
  * The shop a delivery's body names, for the topics whose payload carries one; null otherwise
- * (other topics, bodies that are not UTF-8 JSON: those are quarantined by applyWebhook). Only
- * those few topics' bodies are decoded.
+ * (other topics, unparsable bodies: those are quarantined by applyWebhook).
  */
-export function shopNamedIn(topic: string, body: Buffer): string | null {
+export function shopNamedIn(topic: string, rawBody: string): string | null {
   const field = SHOP_FIELD[topic];
   if (field === undefined) return null;
-  const raw = utf8Of(body);
-  if (raw === null) return null;
   try {
-    const v = (JSON.parse(raw) as Record<string, unknown> | null)?.[field];
+    const v = (JSON.parse(rawBody) as Record<string, unknown> | null)?.[field];
     return typeof v === 'string' && v !== '' ? v : null;
   } catch {
     return null;
