@@ -21,6 +21,7 @@
 // loading every order) makes it give up until the next tick rather than hold writers back.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { sleepSync } from './sleep-sync.ts';
 
 const { path, intervalMs, busyIntervalMs, resetFrames } = workerData as { path: string; intervalMs: number; busyIntervalMs: number; resetFrames: number };
 const db = new Database(path);
@@ -35,7 +36,6 @@ const noWait = db.prepare('PRAGMA busy_timeout = 0');
 const normalWait = db.prepare('PRAGMA busy_timeout = 1000');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * PASSIVE until nearly every frame is in the database file, then RESTART, retried every
@@ -53,7 +53,7 @@ function resetLog(): void {
       if (r.log - r.checkpointed < LEFT_FOR_RESET) break;
     }
     const until = performance.now() + RESET_WAIT_MS;
-    while ((restart.get() as { busy: number }).busy !== 0 && performance.now() < until) Atomics.wait(pause, 0, 0, RESET_POLL_MS);
+    while ((restart.get() as { busy: number }).busy !== 0 && performance.now() < until) sleepSync(RESET_POLL_MS);
   } finally {
     normalWait.get();
   }

@@ -10,6 +10,7 @@
 // inside the call, stalling every request of the process (the storefront included) for up to
 // busy_timeout per attempted write.
 import type { Db } from './db.ts';
+import { sleepSync } from './sleep-sync.ts';
 
 export class StoreUnavailableError extends Error {
   readonly code: string;
@@ -33,7 +34,6 @@ export function isBusy(err: unknown): boolean {
 }
 
 const SPIN_STEP_MS = 0.1;
-const spinPause = new Int32Array(new SharedArrayBuffer(4));
 
 interface Pending<T> {
   fn: (db: Db) => T;
@@ -91,7 +91,7 @@ export function createGroupWriter(db: Db, opts: { maxBatch?: number; busyTimeout
       } catch (err) {
         if (!isBusy(err) || performance.now() >= until) throw err;
         stats.busySpins++;
-        Atomics.wait(spinPause, 0, 0, SPIN_STEP_MS);
+        sleepSync(SPIN_STEP_MS);
       }
     }
   };
