@@ -142,8 +142,14 @@ describe('Flow action: Tag customer with ML segment', () => {
     expect((await post('/flow/actions/tag-customer-ml-segment', action('tag-customer-ml-segment', 'run-5', { customer_id: customers[2] }))).status).toBe(200);
     const since = sim.calls.length;
     const runDone = runJobs();
-    // Once the job's request has been answered THROTTLED, the next attempts fail too.
-    for (let i = 0; i < 500 && !sim.calls.slice(since).some((c) => c.outcome === 'throttled'); i++) await new Promise((r) => setTimeout(r, 5));
+    // The other app keeps spending what the bucket restores until the job's request has been
+    // answered THROTTLED (at 20 points/s the bucket would otherwise refill to the request's cost
+    // within ~0.5 s, and a slow machine could take that long to send it). Then the next attempts fail too.
+    const bucket = sim.state(SHOP).bucket;
+    for (let i = 0; i < 500 && !sim.calls.slice(since).some((c) => c.outcome === 'throttled'); i++) {
+      bucket.tryTake(Math.floor(bucket.available()));
+      await new Promise((r) => setTimeout(r, 5));
+    }
     sim.failNext(2, 503);
     sim.failNext(1, 'network');
     const outcomes = await runDone;
