@@ -33,13 +33,20 @@ function buildRequests(n: number, salt: string): LoadRequest[] {
   return Array.from({ length: n }, (_, i) => next(i));
 }
 
+/** New orders' ids start here (see WebhookRequestOptions.orderIdBase). */
+export const ORDER_ID_BASE = 6_100_000_000_000;
+
 export interface WebhookRequestOptions {
   /** Webhook ids are `${salt}-${i}`: one salt per run keeps deliveries distinct. */
   salt: string;
   secret?: string;
   /** Default: the simulator's shop. */
   shop?: string;
-  /** Order ids are orderIdBase + i (default 10,000,000). */
+  /**
+   * Order ids are orderIdBase + i. Default ORDER_ID_BASE: 13-digit ids after the simulator's
+   * (6,050,000,000,000 on), as a live shop's new orders are — Shopify's ids only grow — so they are
+   * appended to the store's indexes rather than inserted among its existing orders.
+   */
   orderIdBase?: number;
 }
 
@@ -52,7 +59,7 @@ export function webhookRequests(opts: WebhookRequestOptions): (i: number) => Loa
   const store = simStore(opts.shop);
   const shop = store.shop;
   const orders = store.orders;
-  const base = opts.orderIdBase ?? 10_000_000;
+  const base = opts.orderIdBase ?? ORDER_ID_BASE;
   const secret = opts.secret ?? BENCH_SECRET;
   return (i) => {
     const o = orders[i % orders.length]!;

@@ -25,7 +25,7 @@ import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_STORE, httpRequestStream, prepare, serveEnv, SHOP, type Prepared } from '../../bench/serve-bench.ts';
-import { webhookRequests } from '../../bench/webhook-bench.ts';
+import { ORDER_ID_BASE, webhookRequests } from '../../bench/webhook-bench.ts';
 import { runOpenLoop, sendOnce, type OpenLoopStream, type OpenLoopStreamResult } from '../../bench/open-loop.ts';
 import { rssTrend, startRssSampler } from '../../bench/rss-sampler.ts';
 import { percentile, type LoadRequest } from '../../bench/load.ts';
@@ -147,7 +147,7 @@ function streams(rates: { webhooks?: number; recommendations?: number }, checkBo
   if (rates.webhooks) {
     out.push({
       name: 'webhooks', rate: rates.webhooks,
-      request: webhookRequests({ salt: `load-${salt}`, secret, shop: SHOP, orderIdBase: 100_000_000 + salt * 10_000_000 }),
+      request: webhookRequests({ salt: `load-${salt}`, secret, shop: SHOP, orderIdBase: ORDER_ID_BASE + salt * 10_000_000 }),
       onAnswer: (i, status, _h, body) => { if (status === 200 && !/"outcome":"applied"/.test(body)) checkBodies.bad.push(`webhook ${i}: ${body}`); },
     });
   }
@@ -344,7 +344,7 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
     const server: ServeProcess = await startServe(serveEnv(dir, { SHOPML_JOBS: 'off', LOG_LEVEL: 'warn' }));
     const agent = new http.Agent({ keepAlive: true, maxSockets: P.senders });
     try {
-      const build = webhookRequests({ salt: 'senders', secret, shop: SHOP, orderIdBase: 50_000_000 });
+      const build = webhookRequests({ salt: 'senders', secret, shop: SHOP, orderIdBase: ORDER_ID_BASE - 10_000_000 });
       const acked = new Map<string, LoadRequest>(); // webhook id → the delivery (redelivered as is)
       const ackedIds: string[] = [];
       const tally = { deliveries: 0, redeliveries: 0, answered200: 0, duplicates: 0, redeliveriesRecognised: 0, retried503: 0, bad: [] as string[], connectionErrors: 0, latencies: [] as number[] };
