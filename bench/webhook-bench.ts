@@ -43,9 +43,9 @@ export interface WebhookRequestOptions {
   /** Default: the simulator's shop. */
   shop?: string;
   /**
-   * Order ids are orderIdBase + i. Default ORDER_ID_BASE: 13-digit ids after the simulator's
-   * (6,050,000,000,000 on), as a live shop's new orders are — Shopify's ids only grow — so they are
-   * appended to the store's indexes rather than inserted among its existing orders.
+   * Order ids are orderIdBase + i. Default ORDER_ID_BASE: 13-digit ids above every order id the
+   * simulator gives out (simulator/ids.ts), as a live shop's new orders are — Shopify's ids only
+   * grow — so they are appended to the store's indexes rather than inserted among its orders.
    */
   orderIdBase?: number;
 }
