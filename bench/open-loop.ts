@@ -5,9 +5,12 @@
 // unlike a closed loop — bench/load.ts — whose senders wait and so stop offering load).
 //
 // The generator's own delay (building, signing, a late timer) is part of each latency, so it can
-// only make the figures worse; `sendLagP99ms` says how large it was.
+// only make the figures worse; `sendLagP99ms` says how large it was. It shares the machine with
+// the server, so it speaks HTTP over raw keep-alive sockets (bench/raw-http.ts) rather than
+// through node:http's client, which cost ~3× the CPU.
 import http from 'node:http';
 import { percentile, type LoadRequest } from './load.ts';
+import { RawHttpPool } from './raw-http.ts';
 
 export interface OpenLoopStream {
   name: string;
@@ -16,7 +19,7 @@ export interface OpenLoopStream {
   /** The i-th request of the stream, built (and signed) when it is due. */
   request(i: number): LoadRequest;
   /** Sees every answer (status and body) — to check what came back, not only how fast. */
-  onAnswer?(i: number, status: number, headers: http.IncomingHttpHeaders, body: string): void;
+  onAnswer?(i: number, status: number, headers: Record<string, string>, body: string): void;
 }
 
 export interface OpenLoopOptions {
@@ -69,7 +72,6 @@ export interface OpenLoopResult {
 }
 
 export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
-  const url = new URL(o.baseUrl);
   const warmMs = (o.warmupSeconds ?? 0) * 1000;
   const endMs = warmMs + o.seconds * 1000;
   const drainMs = (o.drainSeconds ?? 10) * 1000;
@@ -79,7 +81,7 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const n = Math.ceil((endMs / 1000) * s.rate);
     return {
       s,
-      agent: new http.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 512 }),
+      pool: RawHttpPool.forUrl(o.baseUrl, o.maxSockets ?? 512),
       interval: 1000 / s.rate,
       n,
       /** The first request of the measured window. */
@@ -90,8 +92,8 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       statuses: {} as Record<string, number>,
       errors: 0,
       inWindowAnswers: 0,
-      /** Requests sent and not yet answered, with their index. */
-      open: new Map<http.ClientRequest, number>(),
+      /** Requests sent (or queued for a connection) and not yet answered. */
+      open: new Set<number>(),
     };
   });
 
@@ -102,26 +104,20 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const fire = (st: (typeof state)[number], i: number, due: number) => {
       const r = st.s.request(i);
       st.lag[i] = performance.now() - due;
-      const req = http.request({ host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers, agent: st.agent }, (res) => {
-        const chunks: Buffer[] | null = st.s.onAnswer ? [] : null;
-        res.on('data', (c: Buffer) => chunks?.push(c));
-        res.on('end', () => {
-          st.open.delete(req);
-          const done = performance.now();
-          const status = res.statusCode ?? 0;
-          st.s.onAnswer?.(i, status, res.headers, Buffer.concat(chunks!).toString('utf8'));
-          if (i < st.first) return;
-          st.latency[i] = done - due;
-          st.statuses[status] = (st.statuses[status] ?? 0) + 1;
-          if (done - t0 < endMs) st.inWindowAnswers++;
-        });
+      st.open.add(i);
+      st.pool.request(r, (err, a) => {
+        st.open.delete(i);
+        if (err || !a) {
+          if (i >= st.first && !finishing) st.errors++;
+          return;
+        }
+        const done = performance.now();
+        st.s.onAnswer?.(i, a.status, a.headers, a.body.toString('utf8'));
+        if (i < st.first) return;
+        st.latency[i] = done - due;
+        st.statuses[a.status] = (st.statuses[a.status] ?? 0) + 1;
+        if (done - t0 < endMs) st.inWindowAnswers++;
       });
-      st.open.set(req, i);
-      req.on('error', () => {
-        st.open.delete(req);
-        if (i >= st.first && !finishing) st.errors++;
-      });
-      req.end(r.body);
     };
 
     const finish = () => {
@@ -130,9 +126,8 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
         const first = st.first;
         const window = st.latency.subarray(first);
         const answered = window.filter((x) => !Number.isNaN(x)).sort();
-        const timeouts = [...st.open.values()].filter((i) => i >= first).length;
-        for (const req of st.open.keys()) req.destroy();
-        st.agent.destroy();
+        const timeouts = [...st.open].filter((i) => i >= first).length;
+        st.pool.destroy();
         const lag = st.lag.slice(first).sort();
         return {
           name: st.s.name, offeredRate: st.s.rate, scheduled: window.length, answered: answered.length,
