@@ -84,6 +84,24 @@ const brief = (s: OpenLoopStreamResult) => ({
 });
 
 /**
+ * p99 of each 10 s window of a measured run, in schedule order: the tail at a fixed rate comes in
+ * episodes (a stall puts every request due meanwhile behind it), and this shows whether a run's
+ * p99 is one bad stretch or all of it.
+ */
+function windowP99s(s: OpenLoopStreamResult, seconds = 10): number[] {
+  const { scheduledAtMs, latencyMs } = s.samples!;
+  const out: number[] = [];
+  for (let from = 0; from < latencyMs.length; ) {
+    const end = scheduledAtMs[from]! + seconds * 1000;
+    let to = from;
+    while (to < latencyMs.length && scheduledAtMs[to]! < end) to++;
+    out.push(ms(percentile(Float64Array.from(latencyMs.subarray(from, to)).sort(), 99)));
+    from = to;
+  }
+  return out;
+}
+
+/**
  * The server's event-loop delay since the previous scrape (prom-client's default metrics, reset on
  * every scrape; sampled at 10 ms resolution): how long requests could not even be looked at.
  */
@@ -191,7 +209,7 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
       const loadBefore = load();
       await eventLoopDelay(server.url);
       const metrics = startMetricsSampler(server.url);
-      const main = await runOpenLoop({ baseUrl: server.url, streams: streams(P.rates, bodies), seconds: P.seconds, warmupSeconds: P.warmupSeconds });
+      const main = await runOpenLoop({ baseUrl: server.url, streams: streams(P.rates, bodies), seconds: P.seconds, warmupSeconds: P.warmupSeconds, keepSamples: true });
       const scraped = await metrics.stop();
       const samples = rss.stop();
       const mem = rssTrend(samples, P.warmupSeconds);
@@ -222,8 +240,8 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
       reportFigures('load: open loop', {
         store: { products: P.store.products, artifactProducts: prepared.artifactProducts, orders: prepared.orders },
         warmupSeconds: P.warmupSeconds, seconds: P.seconds,
-        webhooks: { ...brief(wh), goalP99ms: GOAL.webhooksP99, goalMet: wh.p99ms <= GOAL.webhooksP99 },
-        recommendations: { ...brief(rec), goalP99ms: GOAL.recommendationsP99, goalMet: rec.p99ms <= GOAL.recommendationsP99 },
+        webhooks: { ...brief(wh), goalP99ms: GOAL.webhooksP99, goalMet: wh.p99ms <= GOAL.webhooksP99, p99Every10s: windowP99s(wh) },
+        recommendations: { ...brief(rec), goalP99ms: GOAL.recommendationsP99, goalMet: rec.p99ms <= GOAL.recommendationsP99, p99Every10s: windowP99s(rec) },
         serverEventLoopDelay: loop,
         rss: {
           slopeMbPerMinAfterWarmup: ms(mem.slopeMbPerMin), atStartMb: ms(samples[0]!.mb), atWarmupEndMb: ms(atWarmupEnd), minMb: ms(mem.minMb), maxMb: ms(mem.maxMb), samples: mem.n,
