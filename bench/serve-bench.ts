@@ -104,6 +104,28 @@ export async function prepare(size: StoreSize = BENCH_STORE): Promise<Prepared> 
 }
 
 /**
+ * prepare() in a child process (`node bench/serve-bench.ts --prepare SIZE`), for a load generator
+ * that shares the machine with the server it measures: preparing generates the store and trains
+ * a model, and leaves ~600 MB of heap (~120 MB of it live) in the process that did it — whose
+ * major collections, helper threads included, would then run during the measurement.
+ */
+export function prepareInChild(size: StoreSize = BENCH_STORE): Promise<Prepared> {
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--prepare', JSON.stringify(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(PREPARED_MARK));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(PREPARED_MARK.length)) as Prepared);
+      else reject(new Error(`prepare (child process) exited with ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+const PREPARED_MARK = 'PREPARED ';
+
+/**
  * Shoppers: 8,000 anonymous visitors and the 6,000 customers. Over a whole benchmark (~65,000
  * requests) that is ~5 requests per unit, a storefront's usual pages per visit; each unit's first
  * request logs an exposure (the requests say the shopper consented to analytics).
@@ -279,7 +301,9 @@ function readFirstProduct(dir: string): string {
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const i = process.argv.indexOf('--server');
+  const j = process.argv.indexOf('--prepare');
   if (i >= 0) await server(process.argv[i + 1]!);
+  else if (j >= 0) console.log(PREPARED_MARK + JSON.stringify(await prepare(JSON.parse(process.argv[j + 1]!) as StoreSize)));
   else {
     const r = await benchServe();
     console.log(JSON.stringify({ store: r.store, lookup: r.lookup, lookupWithChecks: r.lookupWithChecks, http: r.http.median, bodyBytes: r.http.bodyBytes }, null, 1));

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BENCH_STORE, httpRequestStream, prepare, serveEnv, SHOP, type Prepared } from '../../bench/serve-bench.ts';
+import { BENCH_STORE, httpRequestStream, prepareInChild, serveEnv, SHOP, type Prepared } from '../../bench/serve-bench.ts';
 import { ORDER_ID_BASE, webhookRequests } from '../../bench/webhook-bench.ts';
 import { runOpenLoop, sendOnce, type OpenLoopStream, type OpenLoopStreamResult } from '../../bench/open-loop.ts';
 import { rssTrend, startRssSampler } from '../../bench/rss-sampler.ts';
@@ -184,7 +184,8 @@ function streams(rates: { webhooks?: number; recommendations?: number }, checkBo
 }
 
 beforeAll(async () => {
-  prepared = await prepare(P.store);
+  // In a child process: preparing leaves hundreds of MB of heap behind, and this process is the load generator.
+  prepared = await prepareInChild(P.store);
   pristine = mkdtempSync(join(tmpdir(), 'shopml-load-pristine-'));
   cpSync(prepared.dir, pristine, { recursive: true });
   // The kernel writes freshly written files back ~30 s later (vm.dirty_expire_centisecs): the
@@ -209,7 +210,10 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
       const loadBefore = load();
       await eventLoopDelay(server.url);
       const metrics = startMetricsSampler(server.url);
+      const generatorHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
+      const generatorCpu = process.cpuUsage();
       const main = await runOpenLoop({ baseUrl: server.url, streams: streams(P.rates, bodies), seconds: P.seconds, warmupSeconds: P.warmupSeconds, keepSamples: true });
+      const generatorCpuUsed = process.cpuUsage(generatorCpu);
       const scraped = await metrics.stop();
       const samples = rss.stop();
       const mem = rssTrend(samples, P.warmupSeconds);
@@ -243,6 +247,11 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
         webhooks: { ...brief(wh), goalP99ms: GOAL.webhooksP99, goalMet: wh.p99ms <= GOAL.webhooksP99, p99Every10s: windowP99s(wh) },
         recommendations: { ...brief(rec), goalP99ms: GOAL.recommendationsP99, goalMet: rec.p99ms <= GOAL.recommendationsP99, p99Every10s: windowP99s(rec) },
         serverEventLoopDelay: loop,
+        // This process (the load generator) shares the 2 cores: its CPU over warm-up + measured window, and its heap at the start.
+        generator: {
+          cores: ms((generatorCpuUsed.user + generatorCpuUsed.system) / 1e6 / (P.warmupSeconds + P.seconds)),
+          heapUsedAtStartMb: ms(generatorHeapMb),
+        },
         rss: {
           slopeMbPerMinAfterWarmup: ms(mem.slopeMbPerMin), atStartMb: ms(samples[0]!.mb), atWarmupEndMb: ms(atWarmupEnd), minMb: ms(mem.minMb), maxMb: ms(mem.maxMb), samples: mem.n,
           every10s: samples.filter((_, k) => k % 10 === 0).map((x) => Math.round(x.mb)),
