@@ -46,13 +46,22 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
+/** FN with a fresh pool of up to MAX connections, destroyed afterwards whatever happened. */
+async function withPool(max: number, fn: (pool: RawHttpPool) => Promise<void>): Promise<void> {
+  const pool = RawHttpPool.forUrl(base, max);
+  try {
+    await fn(pool);
+  } finally {
+    pool.destroy();
+  }
+}
+
 const send = (pool: RawHttpPool, r: RawRequest) =>
   new Promise<RawAnswer>((resolve, reject) => pool.request(r, (err, a) => (err ? reject(err) : resolve(a!))));
 
 describe('RawHttpPool', () => {
-  it('sends method, path, headers and a UTF-8 body with its byte length; reads a content-length answer', async () => {
-    const pool = RawHttpPool.forUrl(base, 4);
-    try {
+  it('sends method, path, headers and a UTF-8 body with its byte length; reads a content-length answer', () =>
+    withPool(4, async (pool) => {
       const body = JSON.stringify({ name: 'Zoë Ångström — 東京' });
       const a = await send(pool, { method: 'POST', path: '/echo?x=1', headers: { 'X-Shopify-Topic': 'orders/create', 'Content-Type': 'application/json' }, body });
       expect(a.status).toBe(200);
@@ -62,14 +71,10 @@ describe('RawHttpPool', () => {
       expect(s).toMatchObject({ method: 'POST', url: '/echo?x=1', body });
       expect(s.headers['x-shopify-topic']).toBe('orders/create');
       expect(s.headers['content-length']).toBe(String(Buffer.byteLength(body)));
-    } finally {
-      pool.destroy();
-    }
-  });
+    }));
 
-  it('reuses one keep-alive connection for sequential requests; reads chunked answers', async () => {
-    const pool = RawHttpPool.forUrl(base, 4);
-    try {
+  it('reuses one keep-alive connection for sequential requests; reads chunked answers', () =>
+    withPool(4, async (pool) => {
       const before = seen.length;
       for (let k = 0; k < 5; k++) {
         const a = await send(pool, { method: 'GET', path: '/chunked', headers: {} });
@@ -78,14 +83,10 @@ describe('RawHttpPool', () => {
       }
       expect(new Set(seen.slice(before).map((s) => s.socket)).size).toBe(1);
       expect(pool.size).toBe(1);
-    } finally {
-      pool.destroy();
-    }
-  });
+    }));
 
-  it('queues beyond maxSockets and answers every request; a "connection: close" answer retires its socket', async () => {
-    const pool = RawHttpPool.forUrl(base, 3);
-    try {
+  it('queues beyond maxSockets and answers every request; a "connection: close" answer retires its socket', () =>
+    withPool(3, async (pool) => {
       const before = seen.length;
       const answers = await Promise.all(Array.from({ length: 12 }, (_, k) => send(pool, { method: 'GET', path: `/slow?delay=20&k=${k}`, headers: {} })));
       expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
@@ -95,20 +96,13 @@ describe('RawHttpPool', () => {
       await new Promise((r) => setTimeout(r, 20));
       expect(pool.size).toBe(2);
       expect((await send(pool, { method: 'GET', path: '/after', headers: {} })).status).toBe(200);
-    } finally {
-      pool.destroy();
-    }
-  });
+    }));
 
-  it('a connection the server drops fails its request with an error, and the pool goes on', async () => {
-    const pool = RawHttpPool.forUrl(base, 2);
-    try {
+  it('a connection the server drops fails its request with an error, and the pool goes on', () =>
+    withPool(2, async (pool) => {
       await expect(send(pool, { method: 'GET', path: '/hangup', headers: {} })).rejects.toThrow(/closed|ECONNRESET/);
       expect((await send(pool, { method: 'GET', path: '/fine', headers: {} })).status).toBe(200);
-    } finally {
-      pool.destroy();
-    }
-  });
+    }));
 
   it('refuses header values with line breaks (no request smuggling from a generator bug)', () => {
     const pool = RawHttpPool.forUrl(base, 1);
