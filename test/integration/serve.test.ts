@@ -19,7 +19,8 @@ import { getAlias, promote, rollback } from '../../backend/src/registry/aliases.
 import { armsFor, startExperiment } from '../../backend/src/rollout/experiments.ts';
 import { createRecIds } from '../../backend/src/serve/rec-id.ts';
 import { relatedToOne } from '../../backend/src/serve/recommend.ts';
-import { loadArtifact } from '../../backend/src/ml/artifact.ts';
+import { artifactBytes, loadArtifact, storeArtifact } from '../../backend/src/ml/artifact.ts';
+import { registerVersion } from '../../backend/src/registry/versions.ts';
 import { relatedProducts, type RecommendArtifact } from '../../backend/src/models/recommend/index.ts';
 import { configureServing, serveStateFor } from '../../backend/src/serve/state.ts';
 import { controlsRoutes } from '../../backend/src/api/controls-routes.ts';
@@ -436,6 +437,62 @@ describe('stock, rollback, fallback', () => {
       expect(r.cache).toBe('private, no-store');
     } finally {
       configureServing(be.deps, {});
+    }
+  });
+});
+
+// After the fallback tests: the broken version here adds a fallback to the metrics they count.
+describe('a version going live is read off the request path', () => {
+  it('a version not in memory goes live without a load on the request path: the current one serves until it is read', async () => {
+    const c = unitIn('champion', buyers());
+    expect((await recs({}, c)).body.model_version).toBe(V1);
+    // A third version, never served before: its file is read only when an alias points at it.
+    const file = loadArtifact<{ kind: string; artifact: RecommendArtifact }>(be.config.artifactsDir, V1);
+    const V3 = storeArtifact(be.config.artifactsDir, artifactBytes({ ...file, artifact: { ...file.artifact, seed: 3 } }));
+    registerVersion(be.deps.db, { shop: SHOP, kind: 'recommend', version: V3, runId: null, snapshotId: null, codeVersion: 'test', tensorBackend: null, params: {}, metrics: {}, trainedAt: new Date().toISOString(), trainSeconds: null });
+    const cache = serveStateFor(be.deps).artifacts;
+    const preload = vi.spyOn(cache, 'preload');
+    const get = vi.spyOn(cache, 'get');
+    try {
+      promote(be.deps.db, { shop: SHOP, kind: 'recommend', version: V3, to: 'champion', reason: 'preload test', actor: 'test' });
+      // The request right after the move: answered by the version in memory, and V3 read in the background.
+      expect((await recs({}, c)).body.model_version).toBe(V1);
+      expect(preload).toHaveBeenCalledWith(V3);
+      await preload.mock.results[0]!.value;
+      expect(cache.has(V3)).toBe(true);
+      expect(get.mock.calls.filter(([v]) => v === V3)).toEqual([]); // never loaded synchronously
+      expect((await recs({}, c)).body.model_version).toBe(V3);
+      // Back to a version in memory: on the next request.
+      rollback(be.deps.db, { shop: SHOP, kind: 'recommend', reason: 'preload test', actor: 'test' });
+      expect((await recs({}, c)).body.model_version).toBe(V1);
+    } finally {
+      preload.mockRestore();
+      get.mockRestore();
+    }
+  });
+
+  it('a version going live whose file is broken: the current one serves until the read failed, then popularity, as a load on the request path would', async () => {
+    const c = unitIn('champion', buyers());
+    expect((await recs({}, c)).body.model_version).toBe(V1);
+    const file = loadArtifact<{ kind: string; artifact: RecommendArtifact }>(be.config.artifactsDir, V1);
+    const V4 = storeArtifact(be.config.artifactsDir, artifactBytes({ ...file, artifact: { ...file.artifact, seed: 4 } }));
+    registerVersion(be.deps.db, { shop: SHOP, kind: 'recommend', version: V4, runId: null, snapshotId: null, codeVersion: 'test', tensorBackend: null, params: {}, metrics: {}, trainedAt: new Date().toISOString(), trainSeconds: null });
+    const path = join(be.config.artifactsDir, `${V4}.json.gz`);
+    writeFileSync(path, Buffer.from('garbage'));
+    const cache = serveStateFor(be.deps).artifacts;
+    const preload = vi.spyOn(cache, 'preload');
+    try {
+      promote(be.deps.db, { shop: SHOP, kind: 'recommend', version: V4, to: 'champion', reason: 'broken preload test', actor: 'test' });
+      expect((await recs({}, c)).body.model_version).toBe(V1);
+      await preload.mock.results[0]!.value;
+      expect(cache.has(V4)).toBe(false);
+      const after = await recs({}, c);
+      expect(after.status).toBe(200);
+      expect(after.body).toMatchObject({ variant: 'champion', model_version: 'popularity' });
+      rollback(be.deps.db, { shop: SHOP, kind: 'recommend', reason: 'broken preload test', actor: 'test' });
+      expect((await recs({}, c)).body.model_version).toBe(V1);
+    } finally {
+      preload.mockRestore();
     }
   });
 });

@@ -177,4 +177,42 @@ describe('artifact cache', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('preload: reads a version in the background, once however often asked; a failure is remembered as get() remembers it, and a later preload tries afresh', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shopml-artifacts-'));
+    try {
+      const a = artifact();
+      const v1 = storeArtifact(dir, artifactBytes({ kind: 'recommend', backend: 'cpu', artifact: a }));
+      const cache = new ArtifactCache({ dir, retryMs: 60_000 });
+      const [p, q] = [cache.preload(v1), cache.preload(v1)];
+      expect(q).toBe(p); // one read for both
+      expect(cache.has(v1)).toBe(false); // not before it settled: nothing was read synchronously
+      await p;
+      expect(cache.has(v1)).toBe(true);
+      expect(cache.get(v1).products).toEqual(a.products);
+      expect(cache.loads).toBe(1);
+      await cache.preload(v1); // in memory: nothing to do
+      expect(cache.loads).toBe(1);
+
+      const bad = sha256(Buffer.from('y'));
+      writeFileSync(join(dir, `${bad}.json.gz`), gzipSync(Buffer.from('not the bytes')));
+      await expect(cache.preload(bad)).resolves.toBeUndefined(); // never rejects
+      expect(() => cache.get(bad)).toThrow(/unavailable: .*hash mismatch/);
+      expect(cache.loads).toBe(2); // get() answered from the failure's memory
+      const other = storeArtifact(dir, artifactBytes({ kind: 'churn', artifact: {} }));
+      await cache.preload(other);
+      expect(() => cache.get(other)).toThrow(/not a recommend artifact/);
+      // The file mended: a preload forgets the failure and reads it again.
+      const good = artifactBytes({ kind: 'recommend', backend: 'cpu', artifact: { ...a, seed: 9 } });
+      const v9 = sha256(good);
+      writeFileSync(join(dir, `${v9}.json.gz`), gzipSync(Buffer.from('truncated')));
+      await cache.preload(v9);
+      expect(() => cache.get(v9)).toThrow(/hash mismatch/);
+      writeFileSync(join(dir, `${v9}.json.gz`), gzipSync(good));
+      await cache.preload(v9);
+      expect(cache.get(v9).seed).toBe(9);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

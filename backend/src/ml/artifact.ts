@@ -4,8 +4,10 @@
 // version is its sha256.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
 
 const TYPED = {
   Float32Array, Float64Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array,
@@ -99,8 +101,27 @@ export function storeArtifact(dir: string, bytes: Buffer): string {
 }
 
 export function loadArtifact<T>(dir: string, id: string): T {
+  return checkedArtifact<T>(id, gunzipSync(readFileSync(artifactPath(dir, id))));
+}
+
+/**
+ * loadArtifact with the file read and decompressed on libuv's thread pool: only the hash check
+ * and the parse run on the calling thread (for the storefront's event loop: a 1.4 MB artifact
+ * costs 6–18 ms there when loaded synchronously, gunzip 3–5 ms of it).
+ */
+export async function loadArtifactAsync<T>(dir: string, id: string): Promise<T> {
+  const path = artifactPath(dir, id);
+  return checkedArtifact<T>(id, await gunzipAsync(await readFile(path)));
+}
+
+const gunzipAsync = promisify(gunzip);
+
+function artifactPath(dir: string, id: string): string {
   if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`not an artifact id: ${id}`);
-  const bytes = gunzipSync(readFileSync(join(dir, `${id}.json.gz`)));
+  return join(dir, `${id}.json.gz`);
+}
+
+function checkedArtifact<T>(id: string, bytes: Buffer): T {
   if (sha256(bytes) !== id) throw new Error(`artifact ${id} is corrupt (hash mismatch)`);
   return parseArtifact<T>(bytes);
 }

@@ -3,7 +3,7 @@
 // A version that cannot be loaded (file missing, hash mismatch, not a recommend artifact) is
 // remembered as failed for `retryMs`, so a broken file costs one read per interval rather than
 // one per request; serving falls back to popularity meanwhile.
-import { loadArtifact } from '../ml/artifact.ts';
+import { loadArtifact, loadArtifactAsync } from '../ml/artifact.ts';
 import { RECOMMEND_ARTIFACT_FORMAT, type RecommendArtifact } from '../models/recommend/index.ts';
 
 export interface ArtifactCacheOptions {
@@ -16,6 +16,7 @@ export interface ArtifactCacheOptions {
 }
 
 interface Loaded { artifact: RecommendArtifact; bytes: number }
+type ArtifactFile = { kind?: string; artifact?: RecommendArtifact } | null;
 
 export function artifactBytesEstimate(a: RecommendArtifact): number {
   let bytes = 1024 + a.popular.byteLength + a.related.index.byteLength + a.related.score.byteLength;
@@ -41,6 +42,7 @@ export class ArtifactCache {
   private readonly now: () => number;
   private loaded = new Map<string, Loaded>();
   private failed = new Map<string, { at: number; error: string }>();
+  private loading = new Map<string, Promise<void>>();
   bytes = 0;
   loads = 0;
 
@@ -62,17 +64,52 @@ export class ArtifactCache {
     }
     const f = this.failed.get(version);
     if (f && this.now() - f.at < this.retryMs) throw new Error(f.error);
-    let artifact: RecommendArtifact;
+    this.loads++;
+    let file: ArtifactFile;
     try {
-      this.loads++;
-      const file = loadArtifact<{ kind?: string; artifact?: RecommendArtifact }>(this.dir, version);
-      if (file?.kind !== 'recommend' || file.artifact?.format !== RECOMMEND_ARTIFACT_FORMAT) throw new Error(`artifact ${version} is not a recommend artifact`);
-      artifact = file.artifact;
+      file = loadArtifact<ArtifactFile>(this.dir, version);
     } catch (err) {
-      const error = `artifact ${version.slice(0, 12)}… unavailable: ${(err as Error).message.split('\n')[0]}`;
-      this.failed.set(version, { at: this.now(), error });
-      throw new Error(error);
+      throw new Error(this.fail(version, err));
     }
+    return this.admit(version, file);
+  }
+
+  /**
+   * Reads a version into memory off the calling thread's critical path (the file read and its
+   * decompression on libuv's pool), for a version about to go live: the storefront goes on with
+   * what it serves until this settles. Forgets an earlier failure (a fresh attempt); never
+   * rejects — a version that cannot be loaded is remembered as failed, as get() does.
+   */
+  preload(version: string): Promise<void> {
+    if (this.loaded.has(version)) return Promise.resolve();
+    const running = this.loading.get(version);
+    if (running) return running;
+    this.failed.delete(version);
+    this.loads++;
+    const p = loadArtifactAsync<ArtifactFile>(this.dir, version)
+      .then(
+        (file) => {
+          try {
+            this.admit(version, file);
+          } catch (err) {
+            this.fail(version, err);
+          }
+        },
+        (err: unknown) => {
+          this.fail(version, err);
+        },
+      )
+      .finally(() => this.loading.delete(version));
+    this.loading.set(version, p);
+    return p;
+  }
+
+  /** Checks a loaded file and keeps it (evicting the least recently used beyond the budget); throws what get() throws. */
+  private admit(version: string, file: ArtifactFile): RecommendArtifact {
+    if (file?.kind !== 'recommend' || file.artifact?.format !== RECOMMEND_ARTIFACT_FORMAT) {
+      throw new Error(this.fail(version, new Error(`artifact ${version} is not a recommend artifact`)));
+    }
+    const artifact = file.artifact;
     this.failed.delete(version);
     const bytes = artifactBytesEstimate(artifact);
     this.loaded.set(version, { artifact, bytes });
@@ -83,6 +120,13 @@ export class ArtifactCache {
       this.bytes -= l.bytes;
     }
     return artifact;
+  }
+
+  /** Remembers a failed load for retryMs; the message requests see meanwhile. */
+  private fail(version: string, err: unknown): string {
+    const error = `artifact ${version.slice(0, 12)}… unavailable: ${(err as Error).message.split('\n')[0]}`;
+    this.failed.set(version, { at: this.now(), error });
+    return error;
   }
 
   /** Forget a version (loaded or failed): the next request reads the file again. */

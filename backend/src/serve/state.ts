@@ -128,6 +128,8 @@ class ShopStateImpl implements ShopState {
   controls!: Controls;
   rollout: Rollout = NO_ROLLOUT;
   rolloutGeneration: number | string | typeof UNSET = UNSET;
+  /** A newer rollout whose versions are being read into memory; `rollout` serves until they are. */
+  next: { generation: number | string; rollout: Rollout; loading: number } | null = null;
   /** The database's change markers when this state was last brought up to date. */
   seenDataVersion = -1;
   seenChanges = -1;
@@ -247,7 +249,7 @@ class ServeStateImpl implements ServeState {
       this.shops.delete(shop);
       this.shops.set(shop, s);
       const unchanged = probe.d === s.seenDataVersion && probe.t === s.seenChanges && now - s.catalog.loadedAt <= this.catalogMaxAgeMs;
-      if (unchanged && this.resolver.inDatabase && s.rolloutGeneration !== UNSET) return s;
+      if (unchanged && this.resolver.inDatabase && s.rolloutGeneration !== UNSET && s.next === null) return s;
       if (!unchanged) {
         if (controlsGeneration(this.db, shop) !== s.controls.generation) s.controls = loadControls(this.db, shop);
         if (now - s.catalog.loadedAt > this.catalogMaxAgeMs) s.catalog.load(this.db, now);
@@ -278,12 +280,34 @@ class ServeStateImpl implements ServeState {
     return this.markers;
   }
 
+  /**
+   * Brings the shop's rollout (aliases, experiment) to GENERATION. A version the aliases now point
+   * at that is not in memory is read in the background (ArtifactCache.preload: the file read and
+   * gunzip off the event loop) while the current rollout goes on serving, and the new rollout
+   * takes over on the first request after it settled — so a version going live does not stall the
+   * storefront behind its artifact's load. A version that failed gets a fresh attempt. The shop's
+   * first rollout loads on the request path (there is nothing to serve meanwhile).
+   */
   private reloadRollout(s: ShopStateImpl, generation: number | string): void {
+    if (s.next?.generation === generation) {
+      if (s.next.loading > 0) return;
+      s.rollout = s.next.rollout;
+      s.rolloutGeneration = generation;
+      s.next = null;
+      return;
+    }
     const r = this.resolver.load(s.shop);
-    // A version the alias now points at gets a fresh load attempt, even if it failed recently.
-    for (const v of [r.champion, r.challenger]) if (v !== null && !this.artifacts.has(v)) this.artifacts.forget(v);
-    s.rollout = r;
-    s.rolloutGeneration = generation;
+    const missing = [r.champion, r.challenger].filter((v): v is string => v !== null && !this.artifacts.has(v));
+    if (missing.length === 0 || s.rolloutGeneration === UNSET) {
+      for (const v of missing) this.artifacts.forget(v);
+      s.rollout = r;
+      s.rolloutGeneration = generation;
+      s.next = null;
+      return;
+    }
+    const next = { generation, rollout: r, loading: missing.length };
+    s.next = next;
+    for (const v of missing) void this.artifacts.preload(v).then(() => { next.loading--; });
   }
 
   recommend(shop: string, req: ServeRequest): Recommendation {
