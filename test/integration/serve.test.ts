@@ -443,13 +443,19 @@ describe('stock, rollback, fallback', () => {
 
 // After the fallback tests: the broken version here adds a fallback to the metrics they count.
 describe('a version going live is read off the request path', () => {
+  /** A registered recommend version: V1's artifact under another seed (other bytes, so another version). */
+  const newVersion = (seed: number): string => {
+    const file = loadArtifact<{ kind: string; artifact: RecommendArtifact }>(be.config.artifactsDir, V1);
+    const version = storeArtifact(be.config.artifactsDir, artifactBytes({ ...file, artifact: { ...file.artifact, seed } }));
+    registerVersion(be.deps.db, { shop: SHOP, kind: 'recommend', version, runId: null, snapshotId: null, codeVersion: 'test', tensorBackend: null, params: {}, metrics: {}, trainedAt: new Date().toISOString(), trainSeconds: null });
+    return version;
+  };
+
   it('a version not in memory goes live without a load on the request path: the current one serves until it is read', async () => {
     const c = unitIn('champion', buyers());
     expect((await recs({}, c)).body.model_version).toBe(V1);
     // A third version, never served before: its file is read only when an alias points at it.
-    const file = loadArtifact<{ kind: string; artifact: RecommendArtifact }>(be.config.artifactsDir, V1);
-    const V3 = storeArtifact(be.config.artifactsDir, artifactBytes({ ...file, artifact: { ...file.artifact, seed: 3 } }));
-    registerVersion(be.deps.db, { shop: SHOP, kind: 'recommend', version: V3, runId: null, snapshotId: null, codeVersion: 'test', tensorBackend: null, params: {}, metrics: {}, trainedAt: new Date().toISOString(), trainSeconds: null });
+    const V3 = newVersion(3);
     const cache = serveStateFor(be.deps).artifacts;
     const preload = vi.spyOn(cache, 'preload');
     const get = vi.spyOn(cache, 'get');
@@ -474,9 +480,7 @@ describe('a version going live is read off the request path', () => {
   it('a version going live whose file is broken: the current one serves until the read failed, then popularity, as a load on the request path would', async () => {
     const c = unitIn('champion', buyers());
     expect((await recs({}, c)).body.model_version).toBe(V1);
-    const file = loadArtifact<{ kind: string; artifact: RecommendArtifact }>(be.config.artifactsDir, V1);
-    const V4 = storeArtifact(be.config.artifactsDir, artifactBytes({ ...file, artifact: { ...file.artifact, seed: 4 } }));
-    registerVersion(be.deps.db, { shop: SHOP, kind: 'recommend', version: V4, runId: null, snapshotId: null, codeVersion: 'test', tensorBackend: null, params: {}, metrics: {}, trainedAt: new Date().toISOString(), trainSeconds: null });
+    const V4 = newVersion(4);
     const path = join(be.config.artifactsDir, `${V4}.json.gz`);
     writeFileSync(path, Buffer.from('garbage'));
     const cache = serveStateFor(be.deps).artifacts;
