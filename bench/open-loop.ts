@@ -7,7 +7,8 @@
 // The generator's own delay (building, signing, a late timer) is part of each latency, so it can
 // only make the figures worse; `sendLagP99ms` says how large it was. It shares the machine with
 // the server, so it speaks HTTP over raw keep-alive sockets (bench/raw-http.ts) rather than
-// through node:http's client, which cost ~3× the CPU.
+// through node:http's client: 0.25–0.27 cores instead of 0.32–0.37 at 1,000 webhooks + 500
+// recommendations per second, building and signing included.
 import http from 'node:http';
 import { percentile, type LoadRequest } from './load.ts';
 import { RawHttpPool } from './raw-http.ts';
