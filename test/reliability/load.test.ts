@@ -307,12 +307,13 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
       keepSamples: true,
     });
     try {
-      const loadIdle = load();
-      await eventLoopDelay(server.url);
       if (P.serverWarmupSeconds > 0) {
         const warm = await runOpenLoop({ baseUrl: server.url, streams: streams({ recommendations: P.trainRate }, bodies), seconds: P.serverWarmupSeconds });
         expectAllAnswered(warm.streams[0]!);
       }
+      // After the warm-up: the idle window's load average and event-loop delay are its own.
+      const loadIdle = load();
+      await eventLoopDelay(server.url);
       const idle = (await recLoad()).streams[0]!;
       const loopIdle = await eventLoopDelay(server.url);
 
