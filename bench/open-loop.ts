@@ -42,6 +42,8 @@ export interface OpenLoopOptions {
 export interface OpenLoopSamples {
   scheduledAtMs: Float64Array;
   latencyMs: Float64Array;
+  /** How late the generator sent each request (included in its latency), ms. */
+  sendLagMs: Float64Array;
 }
 
 export interface OpenLoopStreamResult {
@@ -140,6 +142,7 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
             samples: {
               scheduledAtMs: Float64Array.from({ length: window.length }, (_, k) => performance.timeOrigin + t0 + (first + k) * st.interval),
               latencyMs: window.slice(),
+              sendLagMs: st.lag.slice(first),
             },
           } : {}),
         };

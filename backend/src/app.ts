@@ -23,17 +23,18 @@ import { controlsRoutes } from './api/controls-routes.ts';
 import { jobsRoutes } from './api/jobs-routes.ts';
 import { insightsRoutes } from './api/insights-routes.ts';
 import { canaryRoutes } from './api/canary-routes.ts';
+import type { TelemetryWriter } from './serve/telemetry-writer.ts';
 
 export interface AppDeps {
   config: Config;
   db: Db;
   writer: GroupWriter;
   /**
-   * Serving's best-effort telemetry (exposures, serving counts): its own connection with
-   * synchronous = NORMAL, so the event loop never waits on an fsync for it (runtime.ts).
-   * Absent (in-memory database, tests): serving writes through `writer`.
+   * Serving's best-effort telemetry (exposures, serving counts), written in a worker thread on
+   * its own connection (synchronous = NORMAL), off the event loop (serve/telemetry-writer.ts,
+   * started by runtime.ts). Absent (in-memory database, tests): serving writes through `writer`.
    */
-  telemetry?: { db: Db; writer: GroupWriter };
+  telemetry?: TelemetryWriter;
   keys: Keys;
   verifier: Verifier;
   metrics: Metrics;

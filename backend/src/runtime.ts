@@ -7,6 +7,7 @@ import { openDb } from './store/db.ts';
 import { createGroupWriter } from './store/writer.ts';
 import { startCheckpointer } from './store/checkpointer.ts';
 import { attachWebhookWriter, startWebhookWriter } from './ingest/webhook-writer.ts';
+import { startTelemetryWriter } from './serve/telemetry-writer.ts';
 import { createKeys } from './keys.ts';
 import { createMetrics } from './metrics.ts';
 import { createShopifyApi, createVerifier } from './shopify/verify.ts';
@@ -77,14 +78,18 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     }
     attachWebhookWriter(deps, webhookWriter);
   }
-  // Serving's exposures and counts: a commit with synchronous = FULL blocks the event loop for an
-  // fsync (tens of ms on a busy disk — storefront requests wait behind it); these rows are
-  // best-effort (a unit not logged is logged when next served), so their connection skips it.
-  // wal_autocheckpoint = 0: checkpoints are the checkpointer's, never a request's.
+  // Serving's exposures and counts: written in their own thread and connection, never on the
+  // event loop that answers the storefront (serve/telemetry-writer.ts says why).
   if (config.databasePath !== ':memory:') {
-    const telemetryDb = openDb(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs, synchronous: 'NORMAL' });
-    telemetryDb.pragma('wal_autocheckpoint = 0');
-    deps.telemetry = { db: telemetryDb, writer: createGroupWriter(telemetryDb) };
+    const telemetry = startTelemetryWriter({ path: config.databasePath, busyTimeoutMs: config.busyTimeoutMs });
+    try {
+      await telemetry.ready;
+    } catch (err) {
+      await webhookWriter?.stop();
+      deps.db.close();
+      throw err;
+    }
+    deps.telemetry = telemetry;
   }
   const { app, checkpointer, address } = await (async () => {
     const app = await buildApp(deps, { logger: opts.logger ? loggerOptions(config.logLevel) : false });
@@ -93,7 +98,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     return { app, checkpointer, address };
   })().catch(async (err: unknown) => {
     await webhookWriter?.stop();
-    deps.telemetry?.db.close();
+    await deps.telemetry?.stop();
     throw err;
   });
   const jobs = (opts.jobs ?? config.jobs.enabled) ? startBackgroundJobs(deps, { log: app.log, ...opts.jobOptions }) : null;
@@ -121,8 +126,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       }
       await webhookWriter?.stop(); // every delivery handed to the thread is answered first
       await deps.writer.drain();
-      await deps.telemetry?.writer.drain();
-      deps.telemetry?.db.close();
+      await deps.telemetry?.stop(); // every batch handed to the thread is committed first
       await checkpointer.stop();
       deps.db.pragma('wal_checkpoint(TRUNCATE)');
       deps.db.close();

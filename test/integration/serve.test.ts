@@ -194,10 +194,13 @@ describe('impressions, clicks and conversions', () => {
     const conv = be.deps.db.prepare('SELECT product_id, unit, variant, model_version, experiment_id, method, revenue, rec_id FROM rec_conversions WHERE order_id = ?').all(String(order.id));
     const price = Number(productOf(clicked).variants[0]!.price);
     expect(conv).toEqual([{ product_id: clicked, unit: c, variant: 'challenger', model_version: V2, experiment_id: experimentId, method: 'window', revenue: price, rec_id: r.body.rec_id }]);
-    // The rollout engine counted it for the challenger arm of the live experiment.
+    // The rollout engine counted it for the challenger arm of the live experiment. The exposure
+    // was written by the telemetry thread, not by a commit on the event loop.
+    const telemetryBatches = be.deps.telemetry!.stats.batches;
     await serveStateFor(be.deps).flush();
     const exposure = be.deps.db.prepare('SELECT variant, conversions, revenue FROM rollout_exposures WHERE experiment_id = ? AND unit = ?').all(experimentId, c);
     expect(exposure).toEqual([{ variant: 'challenger', conversions: 1, revenue: price }]);
+    expect(be.deps.telemetry!.stats.batches).toBeGreaterThan(telemetryBatches);
     // A redelivery of the same order counts nothing twice.
     const payload = orderJson(order);
     const body = JSON.stringify(payload);

@@ -20,7 +20,7 @@ const db = openDb(path, { busyTimeoutMs });
 // an automatic checkpoint here would fsync the database file inside a webhook commit.
 db.pragma('wal_autocheckpoint = 0');
 const keys = createKeys(secretKey);
-// Another connection's write lock (the main thread's telemetry and group writers, a log reset by
+// Another connection's write lock (the telemetry thread's and main thread's writers, a log reset by
 // the checkpointer) is held ~1 ms at a time: waited out here by trying again every 0.1 ms for up
 // to BUSY_SPIN_MS — this thread has nothing else to do meanwhile — instead of on a timer that
 // wakes 1, 2, 4 … ms later (later still on a busy machine). Past that, the timer path as elsewhere.

@@ -8,6 +8,7 @@
 // artifact, a bug) the answer degrades to popularity, then to an empty list.
 import type { Db } from '../store/db.ts';
 import type { GroupWriter } from '../store/writer.ts';
+import type { TelemetryWriter } from './telemetry-writer.ts';
 import type { Keys } from '../keys.ts';
 import type { AppDeps } from '../app.ts';
 import { ArtifactCache } from './artifacts.ts';
@@ -66,8 +67,13 @@ export interface ServeOptions {
   exposures?: ExposureSink | null;
   /** Default: none. */
   serving?: ServingSink | null;
-  /** Needed for exposures and serving counts: batches are written through it. */
+  /** Needed for exposures and serving counts: batches are written through it (unless `telemetry`). */
   writer?: GroupWriter;
+  /**
+   * Writes exposures and serving counts in a worker thread instead (the app's default when it has
+   * a database file: runtime.ts). Used only with the rollout sinks it implements.
+   */
+  telemetry?: TelemetryWriter | null;
   /** Serving counts are flushed this often, ms. Default 5 s. */
   servingFlushMs?: number;
   /** A lookup slower than this counts as slow, ms. Default 250. */
@@ -81,9 +87,9 @@ export interface ServeOptions {
   /** A full catalog reload at least this often (changes made outside the event log), ms. Default 10 min. */
   catalogMaxAgeMs?: number;
   /**
-   * Exposures are written this often (or at 250 waiting), ms. Default 100: each batch is a durable
-   * commit on the main thread (an fsync, ~1–3 ms, plus ~10 µs an exposure), so small and frequent
-   * batches keep every pause short.
+   * Exposures are written this often (or at 250 waiting), ms. Default 100: short batches (with a
+   * telemetry thread they are committed off the event loop; through `writer`, each is a commit on
+   * this thread, so short ones keep every pause short).
    */
   exposureFlushMs?: number;
   /** Anonymous product-keyed lists kept per shop (0: none). Default 10,000. */
@@ -197,6 +203,7 @@ class ServeStateImpl implements ServeState {
   readonly stats = { requests: 0, fallbacks: 0, errors: 0, exposures: 0, exposureErrors: 0, listHits: 0 };
   readonly onError: (what: string, err: unknown) => void;
   private readonly writer: GroupWriter | undefined;
+  private readonly telemetry: TelemetryWriter | null;
   private readonly maxShops: number;
   private readonly catalogMaxAgeMs: number;
   private readonly exposureMemory: number;
@@ -229,6 +236,7 @@ class ServeStateImpl implements ServeState {
     this.listCacheMs = o.listCacheMs ?? 60_000;
     this.slowMs = o.slowMs ?? 250;
     this.writer = o.writer;
+    this.telemetry = o.telemetry ?? null;
     this.maxShops = o.maxShops ?? 256;
     this.popularTtlMs = o.popularTtlMs ?? 10 * 60_000;
     this.catalogMaxAgeMs = o.catalogMaxAgeMs ?? 10 * 60_000;
@@ -434,9 +442,15 @@ class ServeStateImpl implements ServeState {
     const writer = this.writer;
     const exposures = this.exposures;
     const serving = this.serving;
-    if (!writer) return this.inflight;
-    if (batch.length > 0 && exposures) {
-      this.inflight = this.inflight.then(() => writer.write((db) => exposures.record(db, batch))).then(
+    const telemetry = this.telemetry;
+    // The telemetry thread implements the rollout sinks only: a sink put in their place (tests,
+    // configureServing) is written through `writer` as before.
+    const writeExposures = telemetry && exposures === rolloutExposureSink ? () => telemetry.exposures(batch)
+      : writer && exposures ? () => writer.write((db) => exposures.record(db, batch)) : null;
+    const writeCounts = telemetry && serving === rolloutServingSink ? () => telemetry.serving(counts)
+      : writer && serving ? () => writer.write((db) => serving.record(db, counts)) : null;
+    if (batch.length > 0 && writeExposures) {
+      this.inflight = this.inflight.then(writeExposures).then(
         () => { this.stats.exposures += batch.length; },
         (err) => {
           // Exposure logging must never affect serving: count and move on (the units are
@@ -447,8 +461,8 @@ class ServeStateImpl implements ServeState {
         },
       );
     }
-    if (counts.length > 0 && serving) {
-      this.inflight = this.inflight.then(() => writer.write((db) => serving.record(db, counts))).then(
+    if (counts.length > 0 && writeCounts) {
+      this.inflight = this.inflight.then(writeCounts).then(
         () => {},
         (err) => this.onError('serving counts', err),
       );
@@ -487,7 +501,8 @@ function defaultOptions(deps: AppDeps, c: ServingConfig): ServeOptions {
   return {
     db: deps.db,
     keys: deps.keys,
-    writer: deps.telemetry?.writer ?? deps.writer,
+    writer: deps.writer,
+    telemetry: deps.telemetry ?? null,
     now: () => deps.now().getTime(),
     resolver: registryResolver(deps.db),
     exposures: rolloutExposureSink,

@@ -16,7 +16,7 @@ export interface OpenOptions {
   /**
    * FULL (default): a commit survives power loss. NORMAL: no fsync at commit (WAL frames reach
    * the disk at the next checkpoint or FULL commit); survives a process crash, not power loss —
-   * only for best-effort telemetry (runtime.ts: serving's exposures and counts).
+   * only for best-effort telemetry (serve/telemetry-thread.ts: serving's exposures and counts).
    */
   synchronous?: 'FULL' | 'NORMAL';
 }
