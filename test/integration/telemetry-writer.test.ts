@@ -3,11 +3,9 @@
 // answers the storefront. Answered means committed; a failing batch is rejected alone; a dead
 // thread rejects what it held and the next batch starts a new one; stop drains; and the app's
 // storefront logs exposures through the thread, not through a main-thread commit.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../backend/src/store/db.ts';
+import { useTempDb } from '../helpers/temp-db.ts';
 import { startExperiment } from '../../backend/src/rollout/experiments.ts';
 import { startTelemetryWriter, TelemetryWriteError, type TelemetryWriter } from '../../backend/src/serve/telemetry-writer.ts';
 import type { Exposure, ServingCount } from '../../backend/src/serve/state.ts';
@@ -15,30 +13,20 @@ import type { Exposure, ServingCount } from '../../backend/src/serve/state.ts';
 const SHOP = 'telemetry.myshopify.com';
 
 describe('serving telemetry writer thread', () => {
-  let dir: string;
-  let path: string;
-  let db: Db;
-  let experiment: number;
-  let writer: TelemetryWriter | null = null;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shopml-tw-'));
-    path = join(dir, 'shopml.db');
-    db = openDb(path);
+  let experiment = 0;
+  const t = useTempDb('shopml-tw-', ({ db }) => {
     experiment = startExperiment(db, { shop: SHOP, kind: 'recommend', championVersion: 'v-champion', challengerVersion: 'v-challenger' }).id;
   });
+  let writer: TelemetryWriter | null = null;
   afterEach(async () => {
     await writer?.stop();
     writer = null;
   });
-  afterAll(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const start = () => (writer = startTelemetryWriter({ path, busyTimeoutMs: 2000 }));
+  const start = () => (writer = startTelemetryWriter({ path: t.path, busyTimeoutMs: 2000 }));
   const exposure = (unit: string, over: Partial<Exposure> = {}): Exposure => ({
     shop: SHOP, experiment, unit, customerId: null, variant: 'challenger', version: 'v-challenger', at: '2026-11-26T10:00:00.000Z', ...over,
   });
-  const count = (sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
+  const count = (sql: string, ...args: unknown[]) => t.db.prepare(sql).pluck().get(...args) as number;
 
   it('writes exposures and serving counts in its thread; answered means committed', async () => {
     const w = start();
@@ -50,7 +38,7 @@ describe('serving telemetry writer thread', () => {
     expect(count('SELECT count(*) FROM rollout_exposures WHERE experiment_id = ? AND unit LIKE ?', experiment, 'u-a-%')).toBe(41);
     const counts: ServingCount[] = [{ shop: SHOP, experiment, variant: 'champion', requests: 12, errors: 1, latencyMsSum: 30.5, slowRequests: 2, at: '2026-11-26T10:00:05.000Z' }];
     await w.serving(counts);
-    expect(db.prepare('SELECT requests, errors, latency_ms_sum AS ms, slow_requests AS slow FROM rollout_daily WHERE experiment_id = ? AND day = ? AND variant = ?')
+    expect(t.db.prepare('SELECT requests, errors, latency_ms_sum AS ms, slow_requests AS slow FROM rollout_daily WHERE experiment_id = ? AND day = ? AND variant = ?')
       .get(experiment, '2026-11-26', 'champion')).toEqual({ requests: 12, errors: 1, ms: 30.5, slow: 2 });
     expect(w.stats).toMatchObject({ batches: 3, failed: 0, threadsStarted: 1 });
   });
@@ -91,9 +79,13 @@ describe('serving telemetry writer thread', () => {
     await expect(w.exposures([exposure('u-d-late')])).rejects.toThrow(/stopped/);
   });
 
-  it('fails to start with a clear error when the database cannot be opened', async () => {
-    const w = startTelemetryWriter({ path: join(dir, 'missing-dir', 'x', '\0bad.db'), busyTimeoutMs: 100 });
+  it('fails to start with a clear error when the database cannot be opened, and does not respawn at once', async () => {
+    const w = startTelemetryWriter({ path: join(t.dir, 'missing-dir', 'x', '\0bad.db'), busyTimeoutMs: 100 });
     await expect(w.ready).rejects.toBeInstanceOf(TelemetryWriteError);
+    // It would fail again at once: batches are refused for a second, not one thread per flush.
+    // (Until the failed thread has exited, a batch is rejected by its exit instead.)
+    await vi.waitFor(() => expect(w.exposures([exposure('u-e-1')])).rejects.toThrow(/not restarted yet/), { timeout: 2000, interval: 20 });
+    expect(w.stats.threadsStarted).toBe(1);
     await w.stop();
   });
 });

@@ -5,16 +5,16 @@
 // the process must not break: main-thread writers and the thread share the write lock without
 // deadlock or starvation, shutdown drains, a crashed thread costs 503s and nothing else.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../backend/src/store/db.ts';
+import { openDb } from '../../backend/src/store/db.ts';
 import { StoreUnavailableError } from '../../backend/src/store/writer.ts';
 import { startWebhookWriter, webhookWriterOf, type WebhookWriter } from '../../backend/src/ingest/webhook-writer.ts';
 import type { WebhookDelivery } from '../../backend/src/ingest/webhooks.ts';
 import { webhookHeaders } from '../../simulator/sign.ts';
 import { SHOP, startTestBackend, TEST_SECRET, type TestBackend } from '../helpers/backend.ts';
+import { useTempDb } from '../helpers/temp-db.ts';
 
 const order = JSON.parse(readFileSync(new URL('../fixtures/orders-create.json', import.meta.url), 'utf8')) as Record<string, any>;
 const SECRET_KEY = 'k'.repeat(48);
@@ -28,25 +28,14 @@ function delivery(body: unknown, over: Partial<WebhookDelivery> = {}): WebhookDe
 const orderWithId = (id: number) => ({ ...order, id });
 
 describe('webhook writer thread', () => {
-  let dir: string;
-  let path: string;
-  let db: Db;
+  const t = useTempDb('shopml-ww-');
   let writer: WebhookWriter | null = null;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shopml-ww-'));
-    path = join(dir, 'shopml.db');
-    db = openDb(path);
-  });
   afterEach(async () => {
     await writer?.stop();
     writer = null;
   });
-  afterAll(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const start = (busyTimeoutMs = 2000) => (writer = startWebhookWriter({ path, secretKey: SECRET_KEY, busyTimeoutMs }));
-  const count = (sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
+  const start = (busyTimeoutMs = 2000) => (writer = startWebhookWriter({ path: t.path, secretKey: SECRET_KEY, busyTimeoutMs }));
+  const count = (sql: string, ...args: unknown[]) => t.db.prepare(sql).pluck().get(...args) as number;
 
   it('applies deliveries in few transactions, each answered after its commit', async () => {
     const w = start();
@@ -82,7 +71,7 @@ describe('webhook writer thread', () => {
   it('rejects the batch with StoreUnavailableError while another connection holds the lock, then recovers', async () => {
     const w = start(50);
     await w.ready;
-    const locker = openDb(path);
+    const locker = openDb(t.path);
     locker.exec('BEGIN EXCLUSIVE');
     const d = delivery(orderWithId(7_300_000));
     try {
@@ -106,7 +95,7 @@ describe('webhook writer thread', () => {
   });
 
   it('a thread that cannot open the database fails ready and answers 503', async () => {
-    const w = startWebhookWriter({ path: join(dir, 'shopml.db', 'not-a-folder', 'x.db'), secretKey: SECRET_KEY, busyTimeoutMs: 50 });
+    const w = startWebhookWriter({ path: join(t.dir, 'shopml.db', 'not-a-folder', 'x.db'), secretKey: SECRET_KEY, busyTimeoutMs: 50 });
     await expect(w.ready).rejects.toThrow();
     await expect(w.write(delivery(orderWithId(7_450_000)))).rejects.toBeInstanceOf(StoreUnavailableError);
     await w.stop();

@@ -15,6 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppDeps } from '../app.ts';
 import { StoreUnavailableError } from '../store/writer.ts';
+import { drainThenStop } from '../store/thread-stop.ts';
 import type { WebhookDelivery, WebhookResult } from './webhooks.ts';
 
 export interface WebhookWriterThreadData {
@@ -174,6 +175,11 @@ export function startWebhookWriter(data: WebhookWriterThreadData): WebhookWriter
 
   worker = spawn();
 
+  const drained = (): Promise<void> => new Promise<void>((resolve) => {
+    drainWaiters.push(resolve);
+    settleDrains();
+  });
+
   return {
     stats,
     ready,
@@ -201,30 +207,13 @@ export function startWebhookWriter(data: WebhookWriterThreadData): WebhookWriter
         w.postMessage({ type: 'stats' } satisfies ThreadRequest);
       });
     },
-    drain(): Promise<void> {
-      return new Promise<void>((resolve) => {
-        drainWaiters.push(resolve);
-        settleDrains();
-      });
-    },
+    drain: drained,
     async terminate(): Promise<void> {
       const w = worker;
       if (w) await w.terminate();
     },
     stop(): Promise<void> {
-      stopping ??= (async () => {
-        await new Promise<void>((resolve) => {
-          drainWaiters.push(resolve);
-          settleDrains();
-        });
-        const w = worker;
-        if (!w) return;
-        await new Promise<void>((resolve) => {
-          w.once('exit', () => resolve());
-          w.ref();
-          w.postMessage({ type: 'stop' } satisfies ThreadRequest);
-        });
-      })();
+      stopping ??= drainThenStop(drained, () => worker, { type: 'stop' } satisfies ThreadRequest);
       return stopping;
     },
   };

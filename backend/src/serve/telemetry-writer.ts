@@ -12,6 +12,7 @@
 // promise (the serving state forgets those units and logs them when they are next served). If the
 // thread dies, its unanswered batches are rejected and the next batch starts a new thread.
 import { Worker } from 'node:worker_threads';
+import { drainThenStop } from '../store/thread-stop.ts';
 import type { Exposure, ServingCount } from './state.ts';
 
 export interface TelemetryThreadData {
@@ -55,6 +56,7 @@ export class TelemetryWriteError extends Error {
 }
 
 const THREAD = new URL('./telemetry-thread.ts', import.meta.url);
+const RESPAWN_AFTER_FAILURE_MS = 1000;
 
 export function startTelemetryWriter(data: TelemetryThreadData): TelemetryWriter {
   let worker: Worker | null = null;
@@ -62,6 +64,7 @@ export function startTelemetryWriter(data: TelemetryThreadData): TelemetryWriter
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let drainWaiters: (() => void)[] = [];
   let stopping: Promise<void> | null = null;
+  let failedAt = 0;
   const stats = { batches: 0, failed: 0, threadsStarted: 0 };
 
   const settleDrains = (): void => {
@@ -84,8 +87,12 @@ export function startTelemetryWriter(data: TelemetryThreadData): TelemetryWriter
   const start = (): Worker => {
     const w = new Worker(THREAD, { workerData: data satisfies TelemetryThreadData });
     stats.threadsStarted++;
+    let opened = false;
     w.on('message', (m: TelemetryMessage) => {
-      if (m.type === 'ready') return markReady();
+      if (m.type === 'ready') {
+        opened = true;
+        return markReady();
+      }
       if (m.type === 'failed') return failReady(new TelemetryWriteError(m.message));
       const p = pending.get(m.seq);
       if (!p) return;
@@ -102,6 +109,7 @@ export function startTelemetryWriter(data: TelemetryThreadData): TelemetryWriter
     const lost = (why: string) => {
       if (worker !== w) return;
       worker = null;
+      if (!opened) failedAt = Date.now();
       failReady(new TelemetryWriteError(why));
       for (const [s, p] of pending) {
         pending.delete(s);
@@ -116,8 +124,16 @@ export function startTelemetryWriter(data: TelemetryThreadData): TelemetryWriter
   };
   worker = start();
 
+  const drain = (): Promise<void> => new Promise<void>((resolve) => {
+    drainWaiters.push(resolve);
+    settleDrains();
+  });
+
   const send = (batch: { exposures?: readonly Exposure[]; counts?: readonly ServingCount[] }): Promise<void> => {
     if (stopping) return Promise.reject(new TelemetryWriteError('telemetry writer stopped'));
+    // A thread that died before it opened the database would die again at once: refuse batches
+    // for a second instead of starting a thread per flush.
+    if (!worker && Date.now() - failedAt < RESPAWN_AFTER_FAILURE_MS) return Promise.reject(new TelemetryWriteError('telemetry thread failed to start; not restarted yet'));
     worker ??= start();
     const w = worker;
     const s = ++seq;
@@ -133,29 +149,13 @@ export function startTelemetryWriter(data: TelemetryThreadData): TelemetryWriter
     stats,
     exposures: (batch) => send({ exposures: batch }),
     serving: (counts) => send({ counts }),
-    drain: () => new Promise<void>((resolve) => {
-      drainWaiters.push(resolve);
-      settleDrains();
-    }),
+    drain,
     async terminate() {
       const w = worker;
       if (w) await w.terminate();
     },
     stop() {
-      stopping ??= (async () => {
-        await new Promise<void>((resolve) => {
-          drainWaiters.push(resolve);
-          settleDrains();
-        });
-        const w = worker;
-        if (!w) return;
-        worker = null;
-        await new Promise<void>((resolve) => {
-          w.once('exit', () => resolve());
-          w.ref();
-          w.postMessage({ type: 'stop' } satisfies TelemetryRequest);
-        });
-      })();
+      stopping ??= drainThenStop(drain, () => worker, { type: 'stop' } satisfies TelemetryRequest);
       return stopping;
     },
   };
