@@ -1,8 +1,8 @@
 // Serving's telemetry writer thread (backend/src/serve/telemetry-writer.ts): exposures and serving
 // counts are written in a worker thread on their own connection, never on the event loop that
 // answers the storefront. Answered means committed; a failing batch is rejected alone; a dead
-// thread rejects what it held and the next batch starts a new one; stop drains; and the app's
-// storefront logs exposures through the thread, not through a main-thread commit.
+// thread rejects what it held and the next batch starts a new one; stop drains. (That the app's
+// storefront writes through the thread is checked in serve.test.ts.)
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { useTempDb } from '../helpers/temp-db.ts';
