@@ -17,6 +17,8 @@ import { currentAliases } from '../../backend/src/registry/aliases.ts';
 import { enqueueJob, getJob } from '../../backend/src/jobs/queue.ts';
 import { createJobRunner, type JobOutcome } from '../../backend/src/jobs/runner.ts';
 import type { TrainJobResult } from '../../backend/src/jobs/handlers.ts';
+import { TRAIN_PROCESS_NODE_FLAGS } from '../../backend/src/jobs/train-handler.ts';
+import { lowPriorityLauncher } from '../../backend/src/jobs/low-priority.ts';
 import { generateStore } from '../../simulator/store.ts';
 import { recordSimOrders } from '../helpers/sim-data.ts';
 import { testEnv } from '../helpers/backend.ts';
@@ -105,6 +107,14 @@ describe('a worker killed mid-training', () => {
     // The training's own process (train-process.ts, under `nice`), started by the child.
     const trainers = trainProcessesOf(child.pid);
     expect(trainers.length, 'the training runs in a child process of the worker').toBe(1);
+    // At the lowest CPU priority (SCHED_IDLE and nice 19: Debian has chrt and nice), with V8's
+    // garbage collection on its JavaScript thread (one busy thread).
+    const trainer = trainers[0]!;
+    expect(readFileSync(`/proc/${trainer}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...TRAIN_PROCESS_NODE_FLAGS]));
+    const rawStat = readFileSync(`/proc/${trainer}/stat`, 'utf8');
+    const stat = rawStat.slice(rawStat.lastIndexOf(')') + 2).split(' ');
+    expect((await lowPriorityLauncher()).description).toBe('SCHED_IDLE, nice 19');
+    expect({ nice: Number(stat[16]), policy: Number(stat[38]) }, 'nice value and scheduling policy (5 = SCHED_IDLE)').toEqual({ nice: 19, policy: 5 });
     expect(await child.kill9()).toBe('SIGKILL');
     // It does not outlive the worker that started it (the IPC channel closed: it exits).
     const gone = Date.now() + 5_000;

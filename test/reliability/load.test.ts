@@ -10,7 +10,7 @@
 //     Long: the full rates, then a sweep of lower rates for the highest one at which each
 //     benchmark goal holds.
 //  2. The same recommendation load alone (idle), then again while a `train` job runs in the
-//     training's own process under `nice -n 19` (enqueued with `shopml jobs train`): storefront p99 within 2× idle.
+//     training's own process at the lowest priority — SCHED_IDLE, nice 19, single-threaded GC (enqueued with `shopml jobs train`): storefront p99 within 2× idle.
 //  3. Correctness: 200 concurrent webhook senders (closed loop, with Shopify's redeliveries):
 //     every delivery answered 200 is stored exactly once, no 5xx but 503 + Retry-After, and every
 //     503 retried until accepted; the WAL stays bounded.

@@ -1,9 +1,10 @@
 // A whole training pass (load → clean → quality gate → one worker per model kind → registry) in a
 // child process with its own database connection, so nothing of it runs on the server's event
-// loop or competes with it at the same priority. The job handler (train-handler.ts) starts it
-// under `nice -n 19` — every thread of the process at the lowest priority from its first
-// instruction, V8's garbage-collection helper threads included, which a niced worker thread in
-// the server's own process shares at normal priority — and kills it on abort.
+// loop or competes with it. The job handler (train-handler.ts) starts it under SCHED_IDLE and
+// `nice -n 19` (low-priority.ts) — every thread of the process at the lowest priority from its
+// first instruction, V8's garbage-collection helper threads included, which a niced worker thread
+// in the server's own process shares at normal priority — with V8's garbage collection on the
+// JavaScript thread (`--single-threaded-gc`), and kills it on abort.
 //
 // The input comes in the first IPC message; progress, the result or the error go back the same
 // way. When the server goes away (killed, even with -9) the IPC channel closes and this process
