@@ -310,6 +310,27 @@ describe('policy on aggregates (pure)', () => {
     expect(decide(buildReport(e, daily, dayAt(3)), e.config).action).toBe('hold');
     expect(decide(buildReport(e, slow, dayAt(3)), e.config)).toMatchObject({ action: 'rollback', rule: 'guardrail_latency' });
   });
+
+  it('latency guardrail: twice as slow but under a millisecond more is no breach (noise on a busy machine)', () => {
+    const daily = series(3, { holdout: [1000, 30], challenger: [1000, 30], champion: [18_000, 540] });
+    const at = (champ: number, chall: number) => daily.map((d) => ({
+      ...d, cumulative: {
+        ...d.cumulative,
+        champion: { ...d.cumulative.champion, latencyMsSum: d.cumulative.champion.requests * champ },
+        challenger: { ...d.cumulative.challenger, latencyMsSum: d.cumulative.challenger.requests * chall },
+      },
+    }));
+    const e = experiment();
+    const latency = (champ: number, chall: number) => buildReport(e, at(champ, chall), dayAt(3)).guardrails.find((g) => g.name === 'latency')!;
+    // 0.4 → 0.8 ms: 2× the champion, but 0.4 ms more — under the 5 ms floor.
+    expect(latency(0.4, 0.8)).toMatchObject({ judged: true, breached: false, threshold: 5.4 });
+    expect(decide(buildReport(e, at(0.4, 0.8), dayAt(3)), e.config).action).toBe('hold');
+    // 2 → 7.5 ms: over both limits.
+    expect(latency(2, 7.5)).toMatchObject({ breached: true, threshold: 7 });
+    // 20 → 29 ms: over the floor (+9) but under 1.5× (30 ms).
+    expect(latency(20, 29).breached).toBe(false);
+    expect(latency(20, 31).breached).toBe(true);
+  });
 });
 
 describe('planning a canary', () => {

@@ -146,7 +146,7 @@ function guardrails(v: Record<Variant, VariantReport>, c: ExperimentConfig): Gua
   const errLimit = ref.errorRate.rate + c.maxErrorRateExcess;
   const slowLo = judged ? wilson(Math.min(ch.slowShare.successes, ch.requests), ch.requests, GUARDRAIL_LEVEL).lo : NaN;
   const slowLimit = ref.slowShare.rate + c.maxSlowShareExcess;
-  const latLimit = ref.meanLatencyMs * c.maxLatencyRatio;
+  const latLimit = Math.max(ref.meanLatencyMs * c.maxLatencyRatio, ref.meanLatencyMs + c.minLatencyExcessMs);
   return [
     {
       name: 'error_rate', judged, breached: judged && errLo > errLimit, challenger: ch.errorRate.rate, champion: ref.errorRate.rate, threshold: errLimit,
@@ -154,7 +154,7 @@ function guardrails(v: Record<Variant, VariantReport>, c: ExperimentConfig): Gua
     },
     {
       name: 'latency', judged, breached: judged && ch.meanLatencyMs > latLimit, challenger: ch.meanLatencyMs, champion: ref.meanLatencyMs, threshold: latLimit,
-      detail: `challenger mean latency ${ch.meanLatencyMs.toFixed(1)} ms vs limit ${latLimit.toFixed(1)} ms (${c.maxLatencyRatio}× champion)`,
+      detail: `challenger mean latency ${ch.meanLatencyMs.toFixed(1)} ms vs limit ${latLimit.toFixed(1)} ms (the larger of ${c.maxLatencyRatio}× champion and champion + ${c.minLatencyExcessMs} ms)`,
     },
     {
       name: 'slow_share', judged, breached: judged && slowLo > slowLimit, challenger: ch.slowShare.rate, champion: ref.slowShare.rate, threshold: slowLimit,
