@@ -10,7 +10,10 @@ const db = openDb(path, { busyTimeoutMs: 10_000 });
 // Durability is not what this race tests: skip the fsync per commit so 800 commits take
 // milliseconds, not seconds (locking and atomicity are the same under NORMAL).
 db.pragma('synchronous = NORMAL');
-Atomics.wait(start, 0, 0); // every thread starts at the same moment
+// Ready (start[1] counts the threads waiting), then every thread starts at the same moment (start[0]).
+Atomics.add(start, 1, 1);
+Atomics.notify(start, 1);
+Atomics.wait(start, 0, 0);
 const claimed: number[] = [];
 for (;;) {
   const job = claimJob(db, { owner, now: new Date(), leaseMs: 60_000, limits: { global: 1e6, perType: {}, perShopType: {} } });

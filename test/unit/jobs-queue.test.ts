@@ -82,10 +82,14 @@ describe('claim', () => {
   it('four threads with their own connections racing over 400 jobs: each job claimed exactly once', async () => {
     const insert = a.prepare(`INSERT INTO jobs (shop, type, status, created_at) VALUES (?, 'x', 'pending', ?)`);
     a.transaction(() => { for (let i = 0; i < 400; i++) insert.run(i % 2 ? SHOP : OTHER, T0.toISOString()); })();
-    const start = new Int32Array(new SharedArrayBuffer(4));
+    const start = new Int32Array(new SharedArrayBuffer(8)); // [0] go, [1] threads ready
     const workers = ['w1', 'w2', 'w3', 'w4'].map((owner) => new Worker(new URL('../helpers/jobs-claim-worker.ts', import.meta.url), { workerData: { path, owner, start } }));
     const results = workers.map((w) => new Promise<number[]>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); }));
-    await new Promise((r) => setTimeout(r, 300)); // let every thread open its connection and wait
+    // Every thread has opened its connection and waits (a fixed pause was not enough on a loaded
+    // machine: one thread could claim all 400 before the others had started).
+    const readyBy = Date.now() + 20_000;
+    while (Atomics.load(start, 1) < workers.length && Date.now() < readyBy) await new Promise((r) => setTimeout(r, 10));
+    expect(Atomics.load(start, 1), 'threads ready').toBe(workers.length);
     Atomics.store(start, 0, 1);
     Atomics.notify(start, 0);
     const claimed = await Promise.all(results);
