@@ -12,7 +12,6 @@ const db = openDb(path, { busyTimeoutMs: 10_000 });
 db.pragma('synchronous = NORMAL');
 // Ready (start[1] counts the threads waiting), then every thread starts at the same moment (start[0]).
 Atomics.add(start, 1, 1);
-Atomics.notify(start, 1);
 Atomics.wait(start, 0, 0);
 const claimed: number[] = [];
 for (;;) {

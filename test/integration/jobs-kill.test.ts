@@ -22,6 +22,7 @@ import { lowPriorityLauncher } from '../../backend/src/jobs/low-priority.ts';
 import { generateStore } from '../../simulator/store.ts';
 import { recordSimOrders } from '../helpers/sim-data.ts';
 import { testEnv } from '../helpers/backend.ts';
+import { priorityFromStat } from '../helpers/proc-priority.ts';
 import { spawnShopml } from '../helpers/shopml-process.ts';
 
 /** Processes whose parent is `pid` and that run jobs/train-process.ts (Linux /proc). */
@@ -104,17 +105,15 @@ describe('a worker killed mid-training', () => {
       runId = db.prepare(`SELECT id FROM training_runs WHERE shop = ? AND status = 'running'`).pluck().get(shop) as number | undefined;
       if (runId === undefined) await sleep(5);
     }
-    // The training's own process (train-process.ts, under `nice`), started by the child.
+    // The training's own process (train-process.ts, at the lowest priority), started by the child.
     const trainers = trainProcessesOf(child.pid);
     expect(trainers.length, 'the training runs in a child process of the worker').toBe(1);
     // At the lowest CPU priority (SCHED_IDLE and nice 19: Debian has chrt and nice), with V8's
     // garbage collection on its JavaScript thread (one busy thread).
     const trainer = trainers[0]!;
     expect(readFileSync(`/proc/${trainer}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...TRAIN_PROCESS_NODE_FLAGS]));
-    const rawStat = readFileSync(`/proc/${trainer}/stat`, 'utf8');
-    const stat = rawStat.slice(rawStat.lastIndexOf(')') + 2).split(' ');
     expect((await lowPriorityLauncher()).description).toBe('SCHED_IDLE, nice 19');
-    expect({ nice: Number(stat[16]), policy: Number(stat[38]) }, 'nice value and scheduling policy (5 = SCHED_IDLE)').toEqual({ nice: 19, policy: 5 });
+    expect(priorityFromStat(readFileSync(`/proc/${trainer}/stat`, 'utf8')), 'nice value and scheduling policy (5 = SCHED_IDLE)').toEqual({ nice: 19, policy: 5 });
     expect(await child.kill9()).toBe('SIGKILL');
     // It does not outlive the worker that started it (the IPC channel closed: it exits).
     const gone = Date.now() + 5_000;

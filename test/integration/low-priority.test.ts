@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { probeLowPriority } from '../../backend/src/jobs/low-priority.ts';
+import { priorityFromStat } from '../helpers/proc-priority.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'shopml-lowprio-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,10 +35,9 @@ describe.skipIf(process.platform === 'win32')('low-priority launcher', () => {
   it('uses SCHED_IDLE and nice 19 where chrt and nice work (Debian: util-linux and coreutils)', async () => {
     const l = await probeLowPriority({ PATH: pathWith('all', ['chrt', 'nice', 'true']) });
     expect(l).toEqual({ prefix: ['chrt', '--idle', '0', 'nice', '-n', '19'], description: 'SCHED_IDLE, nice 19' });
-    // The prefix really gives a process that policy and nice value (/proc: field 41 policy 5 = SCHED_IDLE).
-    const out = execFileSync(l.prefix[0]!, [...l.prefix.slice(1), 'sh', '-c', 'cat /proc/$$/stat'], { encoding: 'utf8' });
-    const f = out.slice(out.lastIndexOf(')') + 2).split(' ');
-    expect({ nice: Number(f[16]), policy: Number(f[38]) }).toEqual({ nice: 19, policy: 5 });
+    // The prefix really gives a process that policy (5 = SCHED_IDLE) and nice value.
+    const stat = execFileSync(l.prefix[0]!, [...l.prefix.slice(1), 'sh', '-c', 'cat /proc/$$/stat'], { encoding: 'utf8' });
+    expect(priorityFromStat(stat)).toEqual({ nice: 19, policy: 5 });
   });
 
   it('falls back to nice when chrt is missing, or refused', async () => {
