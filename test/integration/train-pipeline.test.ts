@@ -1,5 +1,5 @@
 // The training pipeline end to end on a simulated store stored through the real ingestion path:
-// snapshot → gate → four kinds trained in worker threads → artifacts by content hash, per-customer
+// snapshot → gate → four kinds trained in worker threads (or on the calling thread) → artifacts by content hash, per-customer
 // outputs, run records; the same snapshot + seed + backend give the same bytes; a corrupted
 // snapshot is blocked; a redaction removes the customer's outputs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,9 +51,13 @@ describe('training pipeline', () => {
     for (const o of outputs) expect(o.n).toBeGreaterThan(50);
   }, 180_000);
 
-  it('gives the same snapshot and the same model bytes for the same data, seed and backend', async () => {
+  it('gives the same snapshot and the same model bytes for the same data, seed and backend — in a worker or on this thread', async () => {
     const kinds = ['recommend', 'segment', 'churn', 'forecast'] as const;
-    const second = await trainShop({ db, shop, kinds: [...kinds], seed: 5, artifactsDir: join(dir, 'artifacts') });
+    // On the calling thread (as in the training's own process): the same bytes as in workers.
+    const progress = new Set<string>();
+    const second = await trainShop({ db, shop, kinds: [...kinds], seed: 5, artifactsDir: join(dir, 'artifacts'), onThisThread: true, onProgress: (k) => progress.add(k) });
+    expect(second.runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect([...progress].sort()).toEqual([...kinds].sort());
     expect(second.snapshot.id).toBe(first.snapshot.id);
     const v = (r: typeof first, k: string) => r.runs.find((x) => x.kind === k)!.version;
     for (const k of ['recommend', 'churn', 'forecast']) expect(v(second, k)).toBe(v(first, k));

@@ -1,9 +1,12 @@
-// A whole training pass (load → clean → quality gate → one worker per model kind → registry) in a
-// child process with its own database connection, so nothing of it runs on the server's event
-// loop or competes with it. The job handler (train-handler.ts) starts it under SCHED_IDLE and
-// `nice -n 19` (low-priority.ts) — every thread of the process at the lowest priority from its
-// first instruction, V8's garbage-collection helper threads included, which a niced worker thread
-// in the server's own process shares at normal priority — with V8's garbage collection on the
+// A whole training pass (load → clean → quality gate → each model kind → registry) in a child
+// process with its own database connection, so nothing of it runs on the server's event loop or
+// competes with it. The kinds train on this process's own thread, one after another: a worker
+// thread per kind (as `shopml train` uses) would copy the cleaned data into a fresh heap and load
+// the tensor backend again for each — a third more page faults and a fifth more time, measured.
+// The job handler (train-handler.ts) starts it under SCHED_IDLE and `nice -n 19`
+// (low-priority.ts) — every thread of the process at the lowest priority from its first
+// instruction, V8's garbage-collection helper threads included, which a niced worker thread in
+// the server's own process shares at normal priority — with V8's garbage collection on the
 // JavaScript thread (`--single-threaded-gc`), and kills it on abort.
 //
 // The input comes in the first IPC message; progress, the result or the error go back the same
@@ -41,7 +44,7 @@ async function run(input: TrainProcessInput, post: (m: TrainProcessMessage) => P
     const thresholds = env ? parseThresholds(env, 'SHOPML_QUALITY_THRESHOLDS') : undefined;
     const t0 = performance.now();
     const r = await trainShop({
-      db, shop: input.shop, kinds: input.kinds, seed: input.seed, artifactsDir: input.artifactsDir, asOf: input.asOf, thresholds,
+      db, shop: input.shop, kinds: input.kinds, seed: input.seed, artifactsDir: input.artifactsDir, asOf: input.asOf, thresholds, onThisThread: true,
       now: () => new Date(Date.now() + input.clockOffsetMs),
       onProgress: (kind, fraction) => void post({ type: 'progress', kind, fraction }),
     });
@@ -58,7 +61,7 @@ if (process.send) {
   const send = (m: TrainProcessMessage) => new Promise<void>((resolve) => {
     process.send!(m, undefined, undefined, () => resolve());
   });
-  // The server is gone: stop at once (per-kind worker threads end with the process).
+  // The server is gone: stop at once.
   process.on('disconnect', () => process.exit(0));
   const parent = process.ppid;
   setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();

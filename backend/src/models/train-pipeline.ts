@@ -1,5 +1,6 @@
 // Training a shop: stored orders as of a watermark → the cleaning step → a dataset snapshot →
-// the data-quality gate → each model kind trained in a worker thread → artifacts stored by
+// the data-quality gate → each model kind trained in a worker thread (or on the calling thread
+// in the training's own process) → artifacts stored by
 // content hash, per-customer outputs in their table, and a run record for every attempt
 // (succeeded, failed or blocked by the gate).
 import { Worker } from 'node:worker_threads';
@@ -10,6 +11,7 @@ import { FEATURE_CODE_VERSION, snapshotOf, type SnapshotId } from '../features/s
 import { formatQualityReport, runQualityGate, type DataProfile, type QualityReport, type QualityThresholds } from '../quality/gate.ts';
 import { loadArtifact, storeArtifact } from '../ml/artifact.ts';
 import type { TrainJob, TrainMessage } from './train-job.ts';
+import { trainKind, type TrainDone } from './train-kind.ts';
 import { registerVersion } from '../registry/versions.ts';
 import { applyPromotionGate, gatePolicyFromEnv, type Decision, type GatePolicy } from '../registry/gate.ts';
 import type { ModelKind } from './types.ts';
@@ -30,6 +32,12 @@ export interface TrainShopOptions {
   gate?: GatePolicy;
   onProgress?: (kind: ModelKind, fraction: number, message?: string) => void;
   now?: () => Date;
+  /**
+   * Train each kind on the calling thread instead of a worker thread of its own. Only for a
+   * caller that is itself off any event loop that serves (the training's own process,
+   * jobs/train-process.ts): no copy of the cleaned data per kind and one tensor backend for all.
+   */
+  onThisThread?: boolean;
 }
 
 export interface RunOutcome {
@@ -72,7 +80,7 @@ function previousArtifact(db: Db, shop: string, kind: ModelKind, dir: string): u
   }
 }
 
-function runWorker(job: TrainJob, onProgress: (f: number, m?: string) => void): Promise<Extract<TrainMessage, { type: 'done' }>> {
+function runWorker(job: TrainJob, onProgress: (f: number, m?: string) => void): Promise<TrainDone> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./train-worker.ts', import.meta.url), { workerData: job });
     let settled = false;
@@ -122,7 +130,9 @@ export async function trainShop(o: TrainShopOptions): Promise<TrainShopResult> {
     const id = Number(insertRun.run(shop, kind, 'running', now().toISOString(), snapshot.id, o.seed, FEATURE_CODE_VERSION, '{}').lastInsertRowid);
     const t0 = performance.now();
     try {
-      const r = await runWorker({ kind, data, params, seed: o.seed, asOf: Date.parse(watermark) }, (f, m) => o.onProgress?.(kind, f, m));
+      const job: TrainJob = { kind, data, params, seed: o.seed, asOf: Date.parse(watermark) };
+      const onProgress = (f: number, m?: string) => o.onProgress?.(kind, f, m);
+      const r = o.onThisThread ? await trainKind(job, onProgress) : await runWorker(job, onProgress);
       const version = storeArtifact(o.artifactsDir, Buffer.from(r.artifact));
       const seconds = (performance.now() - t0) / 1000;
       backendName = r.backend.description;
