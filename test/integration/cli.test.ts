@@ -30,6 +30,34 @@ describe('shopml CLI', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['configuration error: SHOPML_SECRET_KEY is required but not set']);
   });
 
+  // Started without npm start's V8 flags, serve says which are missing (and not when given them).
+  it('serve warns when started without the recommended V8 flags', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'shopml-flags-'));
+    const env = {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SHOPIFY_API_KEY: 'k', SHOPIFY_API_SECRET: 'secret-secret', SHOPIFY_APP_URL: 'https://x.test',
+      SHOPML_ADMIN_TOKEN: 'a'.repeat(20), SHOPML_SECRET_KEY: 'b'.repeat(32), DATABASE_PATH: join(data, 'db.sqlite'), ARTIFACTS_DIR: join(data, 'artifacts'),
+      PORT: '0', HOST: '127.0.0.1', SHOPML_JOBS: 'off',
+    };
+    const logsUntilListening = (flags: string[]) => new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [...flags, join(root, 'bin/shopml.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not start:\n${out}`)); }, 30_000);
+      const take = (d: string) => {
+        out += d;
+        if (/shopml listening/.test(out)) setTimeout(() => child.kill('SIGTERM'), 200);
+      };
+      child.stdout.setEncoding('utf8').on('data', take);
+      child.stderr.setEncoding('utf8').on('data', take);
+      child.once('exit', () => { clearTimeout(timer); resolve(out); });
+    });
+    const bare = await logsUntilListening([]);
+    expect(bare).toMatch(/shopml listening/);
+    expect(bare).toMatch(/started without --max-semi-space-size=16 --single-threaded-gc/);
+    const given = await logsUntilListening(['--max-semi-space-size=16', '--single-threaded-gc']);
+    expect(given).toMatch(/shopml listening/);
+    expect(given).not.toMatch(/started without/);
+  }, 70_000);
+
   const dir = mkdtempSync(join(tmpdir(), 'shopml-demo-'));
 
   // The demo as a newcomer runs it (`npx shopml demo`), stopped by --for: a separate process with
