@@ -22,7 +22,8 @@ import { relatedToOne } from '../../backend/src/serve/recommend.ts';
 import { artifactBytes, loadArtifact, storeArtifact } from '../../backend/src/ml/artifact.ts';
 import { registerVersion } from '../../backend/src/registry/versions.ts';
 import { relatedProducts, type RecommendArtifact } from '../../backend/src/models/recommend/index.ts';
-import { configureServing, serveStateFor } from '../../backend/src/serve/state.ts';
+import { configureServing, MAX_EXPOSURE_RETRIES, serveStateFor } from '../../backend/src/serve/state.ts';
+import { rolloutExposureSink } from '../../backend/src/serve/wiring.ts';
 import { controlsRoutes } from '../../backend/src/api/controls-routes.ts';
 import { runControlsCommand } from '../../backend/src/serve/controls-command.ts';
 import { createKeys } from '../../backend/src/keys.ts';
@@ -500,6 +501,55 @@ describe('a version going live is read off the request path', () => {
       expect((await recs({}, c)).body.model_version).toBe(V1);
     } finally {
       preload.mockRestore();
+    }
+  });
+});
+
+describe('exposures when the store fails', () => {
+  const units = (prefix: string) => be.deps.db.prepare('SELECT count(*) FROM rollout_exposures WHERE experiment_id = ? AND unit LIKE ?').pluck().get(experimentId, `${prefix}%`) as number;
+  const serveAll = async (prefix: string, n: number) => {
+    for (let i = 0; i < n; i++) expect((await recs({ anonymous_id: `${prefix}${i}`, consent: '1', limit: '4' })).status).toBe(200);
+  };
+
+  it('a batch that failed to write is written later, not dropped: every consented unit counted once, none served again', async () => {
+    let failures = 3;
+    const attempts: number[] = [];
+    const s = configureServing(be.deps, {
+      exposureRetryMs: 20,
+      exposures: { record(db, batch) { attempts.push(batch.length); if (failures-- > 0) throw new Error('database is locked'); rolloutExposureSink.record(db, batch); } },
+    });
+    try {
+      await serveAll('retry-unit-', 12);
+      await vi.waitFor(() => expect(units('retry-unit-')).toBe(12), { timeout: 10_000, interval: 20 });
+      expect(attempts.length).toBeGreaterThanOrEqual(4);
+      expect(s.stats.exposureErrors).toBeGreaterThanOrEqual(3);
+      expect(s.stats.exposures).toBe(12);
+    } finally {
+      configureServing(be.deps, {});
+    }
+  });
+
+  it('after MAX_EXPOSURE_RETRIES failed writes in a row a batch is dropped, and its units are logged when next served', async () => {
+    let failing = true;
+    const s = configureServing(be.deps, {
+      exposureRetryMs: 5, exposureFlushMs: 600_000, // one batch, written when flushed here
+      exposures: { record(db, batch) { if (failing) throw new Error('disk full'); rolloutExposureSink.record(db, batch); } },
+    });
+    try {
+      await serveAll('dropped-unit-', 5);
+      await s.flush();
+      // Each failed write of the 5-unit batch counts 5 errors: the first write and every retry.
+      await vi.waitFor(() => expect(s.stats.exposureErrors).toBe(5 * (MAX_EXPOSURE_RETRIES + 1)), { timeout: 10_000, interval: 10 });
+      await new Promise((r) => setTimeout(r, 400)); // and no write after the batch was dropped
+      expect(s.stats.exposureErrors).toBe(5 * (MAX_EXPOSURE_RETRIES + 1));
+      expect(units('dropped-unit-')).toBe(0);
+      failing = false;
+      await serveAll('dropped-unit-', 5);
+      await s.flush();
+      expect(units('dropped-unit-')).toBe(5);
+      expect(s.stats.exposures).toBe(5);
+    } finally {
+      configureServing(be.deps, {});
     }
   });
 });

@@ -98,6 +98,8 @@ export interface ServeOptions {
   listCacheMs?: number;
   /** Distinct (experiment, arm, unit) exposures remembered to log each once. Default 200,000. */
   exposureMemory?: number;
+  /** First wait before exposures that failed to write are tried again (doubling, at most 10 s). Default 250 ms. */
+  exposureRetryMs?: number;
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -207,6 +209,9 @@ class ServeStateImpl implements ServeState {
   private readonly maxShops: number;
   private readonly catalogMaxAgeMs: number;
   private readonly exposureMemory: number;
+  private readonly exposureRetryMs: number;
+  /** Consecutive failed exposure writes (0 after a success). */
+  private exposureFailures = 0;
   private shops = new Map<string, ShopStateImpl>();
   private exposed = new Set<string>();
   private pending: Exposure[] = [];
@@ -241,6 +246,7 @@ class ServeStateImpl implements ServeState {
     this.popularTtlMs = o.popularTtlMs ?? 10 * 60_000;
     this.catalogMaxAgeMs = o.catalogMaxAgeMs ?? 10 * 60_000;
     this.exposureMemory = o.exposureMemory ?? 200_000;
+    this.exposureRetryMs = o.exposureRetryMs ?? 250;
     this.onError = o.onError ?? (() => {});
   }
 
@@ -425,6 +431,31 @@ class ServeStateImpl implements ServeState {
     }
   }
 
+  /**
+   * Exposures whose write failed (a locked or full disk) go back to the front of the queue and are
+   * written with the next flush, which comes after a wait doubling from `exposureRetryMs` (at most
+   * 10 s). Dropping them would bias the experiment, not just shrink it: a unit never served again
+   * would be missing from its arm, while one that later buys is added back by its conversion — more
+   * often in the arm that converts better. After MAX_EXPOSURE_RETRIES failures in a row, or past
+   * `exposureMemory` queued, the oldest are dropped and logged again when their unit is next served.
+   */
+  private retryExposures(batch: Exposure[]): void {
+    const key = (e: Exposure) => `${e.experiment}|${e.variant}|${e.unit}|${e.shop}`;
+    if (this.exposureFailures >= MAX_EXPOSURE_RETRIES) {
+      this.exposureFailures = 0;
+      for (const e of batch) this.exposed.delete(key(e));
+      return;
+    }
+    this.exposureFailures++;
+    this.pending = batch.concat(this.pending);
+    const over = this.pending.length - this.exposureMemory;
+    if (over > 0) for (const e of this.pending.splice(0, over)) this.exposed.delete(key(e));
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flush(), Math.min(10_000, this.exposureRetryMs * 2 ** (this.exposureFailures - 1)));
+      this.flushTimer.unref();
+    }
+  }
+
   flush(): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
@@ -451,13 +482,12 @@ class ServeStateImpl implements ServeState {
       : writer && serving ? () => writer.write((db) => serving.record(db, counts)) : null;
     if (batch.length > 0 && writeExposures) {
       this.inflight = this.inflight.then(writeExposures).then(
-        () => { this.stats.exposures += batch.length; },
+        () => { this.stats.exposures += batch.length; this.exposureFailures = 0; },
         (err) => {
-          // Exposure logging must never affect serving: count and move on (the units are
-          // logged again when next served; the sink is idempotent).
+          // Exposure logging must never affect serving: count, report, try again later.
           this.stats.exposureErrors += batch.length;
-          for (const e of batch) this.exposed.delete(`${e.experiment}|${e.variant}|${e.unit}|${e.shop}`);
           this.onError('exposures', err);
+          this.retryExposures(batch);
         },
       );
     }
@@ -475,6 +505,9 @@ class ServeStateImpl implements ServeState {
     else this.shops.delete(shop);
   }
 }
+
+/** Failed exposure writes in a row after which a batch is dropped (waits 0.25 + 0.5 + … + 8 s ≈ 16 s at the default). */
+export const MAX_EXPOSURE_RETRIES = 6;
 
 export function createServeState(o: ServeOptions): ServeState {
   return new ServeStateImpl(o);
