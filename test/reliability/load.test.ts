@@ -17,7 +17,7 @@
 //
 // Sizes: test/reliability/profile.ts (short inside `npm test`, long with `npm run test:reliability`).
 import http from 'node:http';
-import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,22 @@ const P = {
 };
 
 const load = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+/**
+ * The machine's CPU time stolen by the hypervisor and spent waiting for the disk, seconds over all
+ * cores (/proc/stat, USER_HZ ticks): what a run on this shared VM lost to its neighbours.
+ */
+function cpuLost(): { stealS: number; iowaitS: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { iowaitS: f[4]! / 100, stealS: f[7]! / 100 };
+  } catch {
+    return { iowaitS: NaN, stealS: NaN }; // not Linux
+  }
+}
+const lostSince = (a: ReturnType<typeof cpuLost>) => {
+  const b = cpuLost();
+  return { stealSeconds: ms(b.stealS - a.stealS), iowaitSeconds: ms(b.iowaitS - a.iowaitS) };
+};
 const ms = (x: number) => Math.round(x * 100) / 100;
 const brief = (s: OpenLoopStreamResult) => ({
   offered: s.offeredRate, achieved: Math.round(s.achievedRate), scheduled: s.scheduled, answered: s.answered,
@@ -218,8 +234,10 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
       const metrics = startMetricsSampler(server.url);
       const generatorHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
       const generatorCpu = process.cpuUsage();
+      const lost = cpuLost();
       const main = await runOpenLoop({ baseUrl: server.url, streams: streams(P.rates, bodies), seconds: P.seconds, warmupSeconds: P.warmupSeconds, keepSamples: true });
       const generatorCpuUsed = process.cpuUsage(generatorCpu);
+      const machineLost = lostSince(lost);
       const scraped = await metrics.stop();
       const samples = rss.stop();
       const mem = rssTrend(samples, P.warmupSeconds);
@@ -271,6 +289,8 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
           note: 'offered together, webhooks:recommendations = 2:1',
         },
         loadavg: { before: loadBefore, after: loadAfter, end: load() }, cpus: os.cpus().length,
+        // Over warm-up + measured window, all cores: CPU the hypervisor gave to others, and disk waits.
+        machine: machineLost,
       });
 
       for (const s of [wh, rec, ...sweepStreams]) expectAllAnswered(s);
@@ -330,7 +350,9 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
 
       const loadTrain = load();
       await eventLoopDelay(server.url);
+      const lostBefore = cpuLost();
       const during = (await recLoad()).streams[0]!;
+      const machineLost = lostSince(lostBefore);
       const loopTrain = await eventLoopDelay(server.url);
 
       // The training completes under load (and before the server stops).
@@ -363,6 +385,7 @@ describe(`load (${LONG ? 'long' : 'short'})`, () => {
         whileTraining: { requests: overlap.length, seconds: ms(overlapSeconds), p50ms: ms(percentile(overlap, 50)), p99ms: ms(trainP99), maxms: ms(overlap[overlap.length - 1] ?? NaN), sendLagP99ms: ms(percentile(overlapLag, 99)) },
         p99Ratio: ms(ratio), goal: 2, goalMet: ratio <= 2,
         job: { id: jobId, status: final.status, kind: P.trainKind, trainSeconds: ms(trainSeconds) },
+        machineDuringWindow: machineLost,
         loadavgEnd: load(),
       });
 
