@@ -1,7 +1,7 @@
 // The `shopml` command as a user runs it: a separate Node process, real files.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,12 +50,16 @@ describe('shopml CLI', () => {
       child.stderr.setEncoding('utf8').on('data', take);
       child.once('exit', () => { clearTimeout(timer); resolve(out); });
     });
-    const bare = await logsUntilListening([]);
-    expect(bare).toMatch(/shopml listening/);
-    expect(bare).toMatch(/started without --max-semi-space-size=16 --single-threaded-gc/);
-    const given = await logsUntilListening(['--max-semi-space-size=16', '--single-threaded-gc']);
-    expect(given).toMatch(/shopml listening/);
-    expect(given).not.toMatch(/started without/);
+    try {
+      const bare = await logsUntilListening([]);
+      expect(bare).toMatch(/shopml listening/);
+      expect(bare).toMatch(/started without --max-semi-space-size=16 --single-threaded-gc/);
+      const given = await logsUntilListening(['--max-semi-space-size=16', '--single-threaded-gc']);
+      expect(given).toMatch(/shopml listening/);
+      expect(given).not.toMatch(/started without/);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   }, 70_000);
 
   const dir = mkdtempSync(join(tmpdir(), 'shopml-demo-'));

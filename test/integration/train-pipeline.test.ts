@@ -1,7 +1,8 @@
 // The training pipeline end to end on a simulated store stored through the real ingestion path:
-// snapshot → gate → four kinds trained in worker threads (or on the calling thread) → artifacts by content hash, per-customer
-// outputs, run records; the same snapshot + seed + backend give the same bytes; a corrupted
-// snapshot is blocked; a redaction removes the customer's outputs.
+// snapshot → gate → four kinds trained in worker threads (or on the calling thread) → artifacts
+// by content hash, per-customer outputs, run records; the same snapshot + seed + backend give
+// the same bytes, on either thread; a corrupted snapshot is blocked; a redaction removes the
+// customer's outputs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,7 @@
 // Training a shop: stored orders as of a watermark → the cleaning step → a dataset snapshot →
 // the data-quality gate → each model kind trained in a worker thread (or on the calling thread
-// in the training's own process) → artifacts stored by
-// content hash, per-customer outputs in their table, and a run record for every attempt
-// (succeeded, failed or blocked by the gate).
+// in the training's own process) → artifacts stored by content hash, per-customer outputs in
+// their table, and a run record for every attempt (succeeded, failed or blocked by the gate).
 import { Worker } from 'node:worker_threads';
 import type { Db } from '../store/db.ts';
 import { cleanOrders } from '../features/clean.ts';
