@@ -419,7 +419,7 @@ class ServeStateImpl implements ServeState {
 
   private expose(shop: string, experiment: number, unit: string, customerId: string | null, variant: Arm, version: string | null): void {
     // Once per unit and arm of an experiment (the version is the arm's, fixed by the experiment).
-    const key = `${experiment}|${variant}|${unit}|${shop}`;
+    const key = exposureKey({ experiment, variant, unit, shop });
     if (this.exposed.has(key)) return;
     if (this.exposed.size >= this.exposureMemory) this.exposed.delete(this.exposed.values().next().value!);
     this.exposed.add(key);
@@ -440,16 +440,15 @@ class ServeStateImpl implements ServeState {
    * `exposureMemory` queued, the oldest are dropped and logged again when their unit is next served.
    */
   private retryExposures(batch: Exposure[]): void {
-    const key = (e: Exposure) => `${e.experiment}|${e.variant}|${e.unit}|${e.shop}`;
     if (this.exposureFailures >= MAX_EXPOSURE_RETRIES) {
       this.exposureFailures = 0;
-      for (const e of batch) this.exposed.delete(key(e));
+      for (const e of batch) this.exposed.delete(exposureKey(e));
       return;
     }
     this.exposureFailures++;
     this.pending = batch.concat(this.pending);
     const over = this.pending.length - this.exposureMemory;
-    if (over > 0) for (const e of this.pending.splice(0, over)) this.exposed.delete(key(e));
+    if (over > 0) for (const e of this.pending.splice(0, over)) this.exposed.delete(exposureKey(e));
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => void this.flush(), Math.min(10_000, this.exposureRetryMs * 2 ** (this.exposureFailures - 1)));
       this.flushTimer.unref();
@@ -505,6 +504,9 @@ class ServeStateImpl implements ServeState {
     else this.shops.delete(shop);
   }
 }
+
+/** What `exposed` remembers per logged exposure: one per experiment, arm, unit and shop. */
+const exposureKey = (e: Pick<Exposure, 'experiment' | 'variant' | 'unit' | 'shop'>): string => `${e.experiment}|${e.variant}|${e.unit}|${e.shop}`;
 
 /** Failed exposure writes in a row after which a batch is dropped (waits 0.25 + 0.5 + … + 8 s ≈ 16 s at the default). */
 export const MAX_EXPOSURE_RETRIES = 6;
