@@ -147,6 +147,28 @@ describe('compliance topics', () => {
     expect(count(`SELECT count(*) FROM orders WHERE order_id IN ('6000000000001', '6000000000002')`)).toBe(0);
   });
 
+  it('customers/redact finds rows the orders table no longer links to the customer: an order moved to someone else, a guest order known by email only', async () => {
+    // The event log has no customer or email index (migration 010): these rows are found by reading it.
+    const moved = 6000000000011;
+    const guest = 6000000000012;
+    const customer = (id: number, email: string) => ({ ...orderFixture.customer, id, email });
+    await deliver('orders/create', { ...orderFixture, id: moved, updated_at: '2026-07-01T10:00:00Z', customer: customer(7000000000011, 'first@example.com'), email: 'first@example.com' });
+    await deliver('orders/updated', { ...orderFixture, id: moved, updated_at: '2026-07-02T10:00:00Z', customer: customer(7000000000012, 'second@example.com'), email: 'second@example.com' });
+    await deliver('orders/create', { ...orderFixture, id: guest, customer: null, email: 'guest-only@example.com' });
+    expect(count(`SELECT count(*) FROM events WHERE customer_id = '7000000000011'`)).toBe(1);
+    expect(count(`SELECT customer_id FROM orders WHERE order_id = '${moved}'`)).toBe('7000000000012');
+
+    expect((await deliver('customers/redact', { shop_id: 1, shop_domain: SHOP, customer: { id: 7000000000011, email: null, phone: null }, orders_to_redact: [] })).status).toBe(200);
+    expect(count(`SELECT count(*) FROM events WHERE customer_id = '7000000000011'`)).toBe(0);
+    // The order now belongs to the other customer: their event and the order stay.
+    expect(count(`SELECT count(*) FROM events WHERE order_id = '${moved}'`)).toBe(1);
+    expect(count(`SELECT count(*) FROM orders WHERE order_id = '${moved}'`)).toBe(1);
+
+    expect(count(`SELECT count(*) FROM events WHERE order_id = '${guest}' AND email_hash IS NOT NULL`)).toBe(1);
+    expect((await deliver('customers/redact', { shop_id: 1, shop_domain: SHOP, customer: { id: null, email: 'guest-only@example.com', phone: null }, orders_to_redact: [] })).status).toBe(200);
+    for (const t of ['orders', 'order_lines', 'events']) expect(count(`SELECT count(*) FROM ${t} WHERE order_id = '${guest}'`), t).toBe(0);
+  });
+
   it('customers/data_request produces what we hold, without personal data we never stored', async () => {
     const r = await deliver('customers/data_request', { shop_id: 1, shop_domain: SHOP, orders_requested: [5678901234567], customer: { id: 7123456789012, email: 'jon.canary-7f3a@example.com', phone: null }, data_request: { id: 9999 } });
     expect(r.status).toBe(200);
