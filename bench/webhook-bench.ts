@@ -5,6 +5,7 @@
 // server, shopml with webhook writes on the main connection's group writer (no writer thread),
 // measured in the same alternation.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { generateStore } from '../simulator/store.ts';
 import { orderPayload } from '../simulator/rest-payloads.ts';
@@ -26,6 +27,22 @@ export interface WebhookBenchResult {
   };
   stored: number;
   storedMainWriter?: number;
+  /**
+   * Bytes the server process wrote to disk per shopml delivery (WAL, checkpoints; /proc/<pid>/io
+   * write_bytes over each shopml run and the half second after it, when the checkpointer catches
+   * up), median of the runs; null where /proc does not tell (not Linux).
+   */
+  diskBytesPerDelivery: number | null;
+}
+
+/** Bytes the process has caused to be written to storage so far (Linux /proc), or null. */
+export function processWriteBytes(pid: number): number | null {
+  try {
+    const m = /^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function buildRequests(n: number, salt: string): LoadRequest[] {
@@ -89,6 +106,7 @@ export async function benchWebhooks(opts: { requests?: number; runs?: number; co
   });
   const shopml: LoadResult[] = [];
   const bare: LoadResult[] = [];
+  const written: number[] = [];
   const mainWriter: LoadResult[] = [];
   try {
     // Warm all (JIT, connection pools), then alternate runs so drift affects all alike.
@@ -97,7 +115,12 @@ export async function benchWebhooks(opts: { requests?: number; runs?: number; co
     if (urls.mainWriter) await runLoad(urls.mainWriter, buildRequests(1000, 'warm'), concurrency);
     for (let r = 0; r < runs; r++) {
       bare.push(await runLoad(urls.bare, buildRequests(n, `bare-${r}`), concurrency));
-      shopml.push(await runLoad(urls.shopml, buildRequests(n, `run-${r}`), concurrency));
+      const requests = buildRequests(n, `run-${r}`);
+      const before = processWriteBytes(child.pid!);
+      shopml.push(await runLoad(urls.shopml, requests, concurrency));
+      await new Promise((res) => setTimeout(res, 500));
+      const after = processWriteBytes(child.pid!);
+      if (before !== null && after !== null) written.push((after - before) / n);
       if (urls.mainWriter) mainWriter.push(await runLoad(urls.mainWriter, buildRequests(n, `run-${r}`), concurrency));
     }
   } finally {
@@ -114,6 +137,7 @@ export async function benchWebhooks(opts: { requests?: number; runs?: number; co
   const m = (xs: LoadResult[], f: (x: LoadResult) => number) => median(xs.map(f));
   return {
     concurrency, requestsPerRun: n, runs, shopml, bare, stored: count(urls.db),
+    diskBytesPerDelivery: written.length === runs ? median(written) : null,
     ...(urls.mainWriterDb ? { mainWriter, storedMainWriter: count(urls.mainWriterDb) } : {}),
     median: {
       shopmlRps: m(shopml, (x) => x.rps), bareRps: m(bare, (x) => x.rps), ratio: m(shopml, (x) => x.rps) / m(bare, (x) => x.rps),
@@ -128,5 +152,5 @@ export async function benchWebhooks(opts: { requests?: number; runs?: number; co
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const r = await benchWebhooks({ mainWriter: process.argv.includes('--main-writer') });
-  console.log(JSON.stringify({ ...r.median, stored: r.stored, ...(r.storedMainWriter !== undefined ? { storedMainWriter: r.storedMainWriter } : {}) }));
+  console.log(JSON.stringify({ ...r.median, stored: r.stored, diskBytesPerDelivery: r.diskBytesPerDelivery, ...(r.storedMainWriter !== undefined ? { storedMainWriter: r.storedMainWriter } : {}) }));
 }
