@@ -23,8 +23,12 @@ function tables(db: Db): Columns[] {
   return t;
 }
 
-/** Tables never cleared by customer redaction: tombstones are how the redaction is remembered. */
-const KEEP_ON_CUSTOMER_REDACT = new Set(['tombstones']);
+/**
+ * Tables never cleared by customer redaction: tombstones are how the redaction is remembered;
+ * redaction_sweeps holds the event-log passes still running (a second redaction of the same
+ * customer must not stop the first one's; each row is deleted when its pass is done).
+ */
+const KEEP_ON_CUSTOMER_REDACT = new Set(['tombstones', 'redaction_sweeps']);
 /**
  * Kept on shop/redact: keyed hashes only (no personal data), so a reinstall followed by a
  * backfill or re-import cannot bring back a customer who asked to be forgotten.
@@ -83,36 +87,102 @@ export interface CustomerRedaction {
   ordersToRedact: string[];
 }
 
-export function redactCustomer(db: Db, keys: Keys, shop: string, r: CustomerRedaction, now: string): { rowsDeleted: number } {
+/**
+ * Past this many rows (by id span) in the event log, the two tables no index can search by
+ * customer or email hash — the event log and, by email hash, the orders (migration 010) — are not
+ * read inside the redaction's own transaction but swept in steps afterwards (redaction-sweep.ts).
+ * Reading them whole holds the write lock while every webhook waits: ~1.1 s on a store of
+ * 307,840 orders and 442,310 events when cached, ~2.8 s from the disk (docs/RELIABILITY.md §5).
+ */
+export const REDACT_INLINE_MAX_EVENTS = 20_000;
+
+export interface RedactOptions {
+  /** Default REDACT_INLINE_MAX_EVENTS. */
+  inlineMaxEvents?: number;
+}
+
+/**
+ * Subject columns left out of the redaction's own statements on these tables when a sweep
+ * follows, so that each is a lookup by order_id (an index) rather than a read of the table: the
+ * sweep finds the log's rows by customer and email hash, and the orders by email hash; the
+ * orders by customer are in the order list already (found by the orders_shop_customer index) —
+ * SQLite would not combine the two indexes for an OR and read the whole table instead.
+ */
+const SWEPT: Record<string, ReadonlySet<string>> = { events: new Set(['customer_id', 'email_hash']), orders: new Set(['customer_id', 'email_hash']) };
+
+export function redactCustomer(db: Db, keys: Keys, shop: string, r: CustomerRedaction, now: string, opts: RedactOptions = {}): { rowsDeleted: number; sweep: boolean } {
   const emailHash = r.email ? keys.emailHash(shop, r.email) : null;
   const tomb = db.prepare('INSERT OR IGNORE INTO tombstones (shop, subject_hash, created_at) VALUES (?, ?, ?)');
   if (r.customerId) tomb.run(shop, keys.subjectHash(shop, 'customer', r.customerId), now);
   if (emailHash) tomb.run(shop, keys.subjectHash(shop, 'email', emailHash), now);
   for (const o of r.ordersToRedact) tomb.run(shop, keys.subjectHash(shop, 'order', o), now);
 
-  // Orders of the customer (by id or email hash) join the explicit list, so their refunds and
-  // events (which may carry only the order id) go too.
+  // A long log: what an index finds goes now, the rest in steps (the tombstones above already
+  // keep anything new about the customer out). The sweep looks for the customer's guest orders
+  // (by email hash), then for log rows naming them under an order the orders table no longer
+  // links to them (an order moved to another customer, a stale version).
+  // Two subqueries: min and max in one SELECT would read the whole log instead of its two ends.
+  const span = db.prepare('SELECT (SELECT min(id) FROM events) AS first, (SELECT max(id) FROM events) AS last').get() as { first: number | null; last: number | null };
+  const sweep = (r.customerId !== null || emailHash !== null) && span.last !== null && span.last - span.first! + 1 > (opts.inlineMaxEvents ?? REDACT_INLINE_MAX_EVENTS);
+  if (sweep) {
+    db.prepare(`INSERT INTO redaction_sweeps (shop, customer_id, email_hash, next_order, next_event, last_event, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(shop, r.customerId, emailHash, emailHash === null ? null : '', span.first, span.last, now);
+  }
+
+  // Orders of the customer join the explicit list, so their lines, refunds and log rows (which
+  // may carry only the order id) go too.
   const orderIds = new Set(r.ordersToRedact);
-  const byCustomer = db.prepare('SELECT order_id FROM orders WHERE shop = ? AND (customer_id = ? OR email_hash = ?)').pluck();
-  for (const o of byCustomer.all(shop, r.customerId, emailHash) as string[]) orderIds.add(o);
+  const byCustomer = sweep
+    ? db.prepare('SELECT order_id FROM orders WHERE shop = ? AND customer_id = ?').pluck().all(shop, r.customerId)
+    : db.prepare('SELECT order_id FROM orders WHERE shop = ? AND (customer_id = ? OR email_hash = ?)').pluck().all(shop, r.customerId, emailHash);
+  for (const o of byCustomer as string[]) orderIds.add(o);
 
   // One statement per table, every subject column it has in one condition: SQLite reads a table
-  // whose subject columns are not all indexed once (the event log: only order_id is, so that
-  // writing it stays cheap — migration 010), and looks up the indexed ones otherwise.
-  const orderList = JSON.stringify([...orderIds]);
-  let rowsDeleted = 0;
+  // whose subject columns are not all indexed once, and looks up the indexed ones otherwise.
+  const subject = subjectCondition(r.customerId, emailHash, orderIds);
+  let rowsDeleted = deleteWhere(db, shop, (table, columns) => subject(sweep && SWEPT[table] ? withoutColumns(columns, SWEPT[table]) : columns));
+  rowsDeleted += deleteDocumentsMentioning(db, shop, [...(r.customerId ? [r.customerId] : []), ...orderIds]);
+  return { rowsDeleted, sweep };
+}
+
+function withoutColumns(columns: Set<string>, drop: ReadonlySet<string>): Set<string> {
+  return new Set([...columns].filter((c) => !drop.has(c)));
+}
+
+/** Deletes, from every shop table but those customer redaction keeps, the rows `where` selects. */
+function deleteWhere(db: Db, shop: string, where: (table: string, columns: Set<string>) => { sql: string; args: string[] } | null): number {
+  let deleted = 0;
   for (const { table, columns } of tables(db)) {
     if (!columns.has('shop') || KEEP_ON_CUSTOMER_REDACT.has(table)) continue;
+    const c = where(table, columns);
+    if (c === null) continue;
+    deleted += db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND ${c.sql}`).run(shop, ...c.args).changes;
+  }
+  return deleted;
+}
+
+/** Every row about these orders, in every table (a redaction sweep's guest orders). */
+export function deleteOrdersData(db: Db, shop: string, orderIds: string[]): number {
+  if (orderIds.length === 0) return 0;
+  const c = subjectCondition(null, null, orderIds);
+  return deleteWhere(db, shop, (_, columns) => c(columns)) + deleteDocumentsMentioning(db, shop, orderIds);
+}
+
+/**
+ * The condition "this row is about the customer" for a table with the given columns: every
+ * subject column it has, OR-ed (null when it has none). Shared with the redaction sweep.
+ */
+export function subjectCondition(customerId: string | null, emailHash: string | null, orderIds: Iterable<string>) {
+  const orders = JSON.stringify([...orderIds]);
+  const anyOrder = orders !== '[]';
+  return (columns: Set<string>): { sql: string; args: string[] } | null => {
     const terms: string[] = [];
     const args: string[] = [];
-    if (r.customerId && columns.has('customer_id')) { terms.push('customer_id = ?'); args.push(r.customerId); }
+    if (customerId && columns.has('customer_id')) { terms.push('customer_id = ?'); args.push(customerId); }
     if (emailHash && columns.has('email_hash')) { terms.push('email_hash = ?'); args.push(emailHash); }
-    if (orderIds.size > 0 && columns.has('order_id')) { terms.push('order_id IN (SELECT value FROM json_each(?))'); args.push(orderList); }
-    if (terms.length === 0) continue;
-    rowsDeleted += db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND (${terms.join(' OR ')})`).run(shop, ...args).changes;
-  }
-  rowsDeleted += deleteDocumentsMentioning(db, shop, [...(r.customerId ? [r.customerId] : []), ...orderIds]);
-  return { rowsDeleted };
+    if (anyOrder && columns.has('order_id')) { terms.push('order_id IN (SELECT value FROM json_each(?))'); args.push(orders); }
+    return terms.length === 0 ? null : { sql: `(${terms.join(' OR ')})`, args };
+  };
 }
 
 export function redactShop(db: Db, shop: string): { rowsDeleted: number } {
@@ -139,7 +209,7 @@ export function exportCustomerData(db: Db, keys: Keys, shop: string, customerId:
   const lines = db.prepare('SELECT * FROM order_lines WHERE shop = ? AND order_id = ? ORDER BY line_id');
   const outputs: Record<string, unknown[]> = {};
   for (const { table, columns } of tables(db)) {
-    if (['orders', 'order_lines', 'customers', 'events', 'data_requests', 'tombstones'].includes(table)) continue;
+    if (['orders', 'order_lines', 'customers', 'events', 'data_requests', 'tombstones', 'redaction_sweeps'].includes(table)) continue;
     if (customerId && columns.has('shop') && columns.has('customer_id')) {
       const rows = db.prepare(`SELECT * FROM "${table}" WHERE shop = ? AND customer_id = ?`).all(shop, customerId);
       if (rows.length) outputs[table] = rows;

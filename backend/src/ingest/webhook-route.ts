@@ -10,6 +10,7 @@ import { StoreUnavailableError } from '../store/writer.ts';
 import { applyWebhook, COMPLIANCE_TOPICS, LIFECYCLE_TOPICS, shopNamedIn, type WebhookDelivery, type WebhookResult } from './webhooks.ts';
 import { DATA_TOPICS } from './normalize-rest.ts';
 import { webhookWriterOf } from './webhook-writer.ts';
+import { startRedactionSweeper, type RedactionSweeper } from './redaction-sweep.ts';
 
 export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -49,6 +50,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       deps.metrics.webhooks.inc({ topic: v.topic, outcome: result.outcome === 'applied' ? 'accepted' : result.outcome });
       if (result.outcome === 'quarantined') req.log.warn({ shop: v.shop, topic: v.topic, reason: result.reason }, 'webhook quarantined');
       if (result.bulkOperationId) deps.onBulkFinished?.(v.shop, result.bulkOperationId);
+      if (result.redactionSweep && !thread) mainRedactionSweeper(deps).kick(); // the thread runs its own
       // Quarantined deliveries are answered 200 as well: Shopify would otherwise retry a
       // payload that will never validate for hours. The reason is kept with the row.
       return reply.code(200).send({ ok: true, outcome: result.outcome });
@@ -61,4 +63,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       throw err;
     }
   });
+}
+
+// Without a webhook writer thread, customers/redact's sweeps (redaction-sweep.ts) run on the main
+// connection's group writer; runtime.ts kicks it at start-up and stops it before closing.
+const sweepers = new WeakMap<AppDeps, RedactionSweeper>();
+
+export function mainRedactionSweeper(deps: AppDeps): RedactionSweeper {
+  let s = sweepers.get(deps);
+  if (!s) sweepers.set(deps, (s = startRedactionSweeper(deps.writer)));
+  return s;
 }

@@ -10,6 +10,7 @@ import { openDb } from '../store/db.ts';
 import { createGroupWriter, StoreUnavailableError } from '../store/writer.ts';
 import { createKeys } from '../keys.ts';
 import { applyWebhook } from './webhooks.ts';
+import { startRedactionSweeper, sweepPending } from './redaction-sweep.ts';
 import type { ThreadReply, ThreadRequest, WebhookWriterThreadData } from './webhook-writer.ts';
 
 const { path, secretKey, busyTimeoutMs, maxBatch } = workerData as WebhookWriterThreadData;
@@ -26,6 +27,10 @@ const keys = createKeys(secretKey);
 // wakes 1, 2, 4 … ms later (later still on a busy machine). Past that, the timer path as elsewhere.
 const BUSY_SPIN_MS = 20;
 const writer = createGroupWriter(db, { maxBatch, spinOnBusyMs: BUSY_SPIN_MS });
+// customers/redact's steps over a long event log run here, between deliveries; a pass left
+// unfinished by a crash or stop goes on when the thread starts.
+const sweeper = startRedactionSweeper(writer);
+if (sweepPending(db)) sweeper.kick();
 
 // Replies of one group commit go back in one message. Every write of a batch settles in the
 // same microtask checkpoint after its COMMIT; a tick scheduled from the first settlement runs
@@ -51,7 +56,10 @@ port.on('message', (m: ThreadRequest) => {
   if (m.type === 'write') {
     for (const { seq, delivery } of m.items) {
       writer.write((d) => applyWebhook(d, keys, delivery)).then(
-        (value) => answer({ seq, ok: true, value }),
+        (value) => {
+          if (value.redactionSweep) sweeper.kick();
+          answer({ seq, ok: true, value });
+        },
         (err: unknown) => answer(failure(seq, err)),
       );
     }
@@ -63,7 +71,8 @@ port.on('message', (m: ThreadRequest) => {
   }
   if (m.type === 'stop') {
     // Everything posted before 'stop' is queued ahead of the drain marker, so it commits first.
-    void writer.drain().then(() => {
+    // A sweep stops between two steps; the next start goes on from its row.
+    void sweeper.stop().then(() => writer.drain()).then(() => {
       send();
       db.close();
       port.postMessage({ type: 'stopped' });

@@ -27,6 +27,8 @@ export interface WebhookResult {
   reason?: string;
   /** Set for bulk_operations/finish so the caller can wake a waiting export. */
   bulkOperationId?: string;
+  /** customers/redact left the event log to a sweep in steps (redaction-sweep.ts): the caller starts its sweeper. */
+  redactionSweep?: true;
 }
 
 export const COMPLIANCE_TOPICS = new Set(['customers/redact', 'customers/data_request', 'shop/redact']);
@@ -131,7 +133,7 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
       const r = redactCustomer(db, keys, d.shop, { customerId, email, ordersToRedact: asIdList(body.orders_to_redact) }, d.receivedAt);
       // The log keeps that a redaction happened, never whom it was about.
       logOnly(db, d, { rows_deleted: r.rowsDeleted, orders_to_redact: asIdList(body.orders_to_redact).length });
-      return { outcome: 'applied' };
+      return { outcome: 'applied', ...(r.sweep ? { redactionSweep: true as const } : {}) };
     }
     case 'customers/data_request': {
       const customer = (body.customer ?? {}) as Record<string, unknown>;
