@@ -1,6 +1,7 @@
 // Environment → typed, validated configuration. A bad or missing value stops start-up with one
 // line naming the variable; secret values never appear in messages.
 import { resolve } from 'node:path';
+import { REDACT_INLINE_MAX_EVENTS } from './ingest/compliance.ts';
 import { gatePolicyFromEnv } from './registry/gate.ts';
 import { parseThresholds } from './quality/gate.ts';
 import { SETTING_SPECS, settingsFromEnv } from './monitor/settings.ts';
@@ -21,6 +22,11 @@ export interface Config {
   logLevel: string;
   /** How long a write waits for a lock held elsewhere before answering 503 (ms). */
   busyTimeoutMs: number;
+  /**
+   * SHOPML_REDACT_INLINE_EVENTS: up to this many rows in the event log, customers/redact reads the
+   * log and the orders inside its own transaction; past it, in steps afterwards (ingest/compliance.ts).
+   */
+  redactInlineMaxEvents?: number;
   /**
    * SHOPML_TRUST_PROXY: how many proxies in front of shopml append to X-Forwarded-For (default 1:
    * the platform's load balancer; 0 when clients connect directly). Client IPs (login and auth
@@ -152,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminBaseUrl: url(env, 'SHOPIFY_ADMIN_BASE_URL', 'https://{shop}'),
     logLevel,
     busyTimeoutMs: integer(env, 'SQLITE_BUSY_TIMEOUT_MS', 2000, 0, 60_000),
+    redactInlineMaxEvents: integer(env, 'SHOPML_REDACT_INLINE_EVENTS', REDACT_INLINE_MAX_EVENTS, 0, 1_000_000_000),
     trustProxyHops: integer(env, 'SHOPML_TRUST_PROXY', 1, 0, 10),
     jobs: jobsConfig(env),
     ...checkModelSettings(env),
@@ -183,7 +190,7 @@ function checkModelSettings(env: Env): Record<never, never> {
 export function describeConfig(c: Config): Record<string, unknown> {
   return {
     apiKey: c.apiKey, scopes: c.scopes.join(','), appUrl: c.appUrl, port: c.port, host: c.host,
-    databasePath: c.databasePath, busyTimeoutMs: c.busyTimeoutMs, trustProxyHops: c.trustProxyHops, artifactsDir: c.artifactsDir, adminBaseUrl: c.adminBaseUrl, logLevel: c.logLevel,
+    databasePath: c.databasePath, busyTimeoutMs: c.busyTimeoutMs, redactInlineMaxEvents: c.redactInlineMaxEvents, trustProxyHops: c.trustProxyHops, artifactsDir: c.artifactsDir, adminBaseUrl: c.adminBaseUrl, logLevel: c.logLevel,
     jobs: c.jobs,
   };
 }

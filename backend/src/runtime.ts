@@ -69,7 +69,7 @@ export async function createDeps(config: Config, opts: RuntimeOptions = {}): Pro
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const deps = await createDeps(config, opts);
   const webhookWriter = (opts.webhookWriterThread ?? true) && config.databasePath !== ':memory:'
-    ? startWebhookWriter({ path: config.databasePath, secretKey: config.secretKey, busyTimeoutMs: config.busyTimeoutMs })
+    ? startWebhookWriter({ path: config.databasePath, secretKey: config.secretKey, busyTimeoutMs: config.busyTimeoutMs, redactInlineMaxEvents: config.redactInlineMaxEvents })
     : null;
   if (webhookWriter) {
     try {

@@ -140,6 +140,9 @@ function serveEnv(): Record<string, string> {
     // Every retrained kind with new bytes becomes a challenger: recommend meets traffic in a
     // canary (exposures, conversions), the others run in shadow.
     SHOPML_PROMOTION_TOLERANCE: JSON.stringify({ recommend: 1, segment: 1, churn: 1, forecast: 100 }),
+    // The redaction takes the path of a long store: the event log and the guest orders swept in
+    // steps after the answer (the inline path is pinned in test/integration/webhooks.test.ts).
+    SHOPML_REDACT_INLINE_EVENTS: '0',
   };
 }
 
@@ -460,6 +463,9 @@ describe('privacy: no personal data stored, and a redacted customer stays gone',
     const redact = await webhook('customers/redact', customersRedactPayload(store, victim.id));
     expect(redact.ok).toBe(true);
     await jobsIdle(60_000);
+    // It took the long store's path (the server says so), and the sweep ran to its end.
+    expect(readFileSync(join(logsDir, 'serve.log'), 'utf8')).toContain('(redaction sweep)');
+    await waitFor(() => count('SELECT count(*) FROM redaction_sweeps') === 0, 60_000, 'the redaction sweep');
     const after = withDb((db) => findSubjectInRows(db, subjects()));
     expect(after.hits, JSON.stringify(after.hits.slice(0, 10), null, 1)).toEqual([]);
 

@@ -12,6 +12,8 @@ describe('configuration', () => {
     expect(c.databasePath).toMatch(/data\/shopml\.db$/);
     expect(c.artifactsDir).toMatch(/data\/artifacts$/);
     expect(c.scopes).toContain('read_all_orders');
+    expect(c.redactInlineMaxEvents).toBe(20_000);
+    expect(loadConfig({ ...rest, SHOPML_REDACT_INLINE_EVENTS: '0' }).redactInlineMaxEvents).toBe(0);
   });
 
   it.each([
@@ -29,6 +31,7 @@ describe('configuration', () => {
     ['SHOPML_DRIFT_ALPHA', '2', /SHOPML_DRIFT_ALPHA is invalid/],
     ['SHOPML_DRIFT_METHOD', 'magic', /SHOPML_DRIFT_METHOD is invalid/],
     ['SHOPML_AUTO_CANARY', 'maybe', /SHOPML_AUTO_CANARY must be on or off/],
+    ['SHOPML_REDACT_INLINE_EVENTS', '-5', /SHOPML_REDACT_INLINE_EVENTS must be a whole number/],
   ])('stops on a bad %s with one line naming it', (name, value, message) => {
     const e = { ...env, [name]: value };
     if (value === undefined) delete e[name as keyof typeof e];

@@ -46,11 +46,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     };
     try {
       const thread = webhookWriterOf(deps);
-      const result: WebhookResult = thread ? await thread.write(delivery) : await deps.writer.write((db) => applyWebhook(db, deps.keys, delivery));
+      const result: WebhookResult = thread ? await thread.write(delivery) : await deps.writer.write((db) => applyWebhook(db, deps.keys, delivery, { redactInlineMaxEvents: deps.config.redactInlineMaxEvents }));
       deps.metrics.webhooks.inc({ topic: v.topic, outcome: result.outcome === 'applied' ? 'accepted' : result.outcome });
       if (result.outcome === 'quarantined') req.log.warn({ shop: v.shop, topic: v.topic, reason: result.reason }, 'webhook quarantined');
       if (result.bulkOperationId) deps.onBulkFinished?.(v.shop, result.bulkOperationId);
-      if (result.redactionSweep && !thread) mainRedactionSweeper(deps).kick(); // the thread runs its own
+      if (result.redactionSweep) {
+        req.log.info({ shop: v.shop }, 'customers/redact: the event log and guest orders follow in steps (redaction sweep)');
+        if (!thread) mainRedactionSweeper(deps).kick(); // the thread runs its own
+      }
       // Quarantined deliveries are answered 200 as well: Shopify would otherwise retry a
       // payload that will never validate for hours. The reason is kept with the row.
       return reply.code(200).send({ ok: true, outcome: result.outcome });

@@ -13,7 +13,7 @@ import { applyWebhook } from './webhooks.ts';
 import { startRedactionSweeper, sweepPending } from './redaction-sweep.ts';
 import type { ThreadReply, ThreadRequest, WebhookWriterThreadData } from './webhook-writer.ts';
 
-const { path, secretKey, busyTimeoutMs, maxBatch } = workerData as WebhookWriterThreadData;
+const { path, secretKey, busyTimeoutMs, maxBatch, redactInlineMaxEvents } = workerData as WebhookWriterThreadData;
 const port = parentPort!;
 
 const db = openDb(path, { busyTimeoutMs });
@@ -55,7 +55,7 @@ function failure(seq: number, err: unknown): ThreadReply {
 port.on('message', (m: ThreadRequest) => {
   if (m.type === 'write') {
     for (const { seq, delivery } of m.items) {
-      writer.write((d) => applyWebhook(d, keys, delivery)).then(
+      writer.write((d) => applyWebhook(d, keys, delivery, { redactInlineMaxEvents })).then(
         (value) => {
           if (value.redactionSweep) sweeper.kick();
           answer({ seq, ok: true, value });

@@ -24,6 +24,7 @@ export interface WebhookWriterThreadData {
   secretKey: string;
   busyTimeoutMs: number;
   maxBatch?: number;
+  redactInlineMaxEvents?: number;
 }
 
 export type ThreadRequest =

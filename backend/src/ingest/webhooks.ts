@@ -93,7 +93,12 @@ export function shopNamedIn(topic: string, rawBody: string): string | null {
   }
 }
 
-export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookResult {
+export interface ApplyOptions {
+  /** customers/redact: see REDACT_INLINE_MAX_EVENTS (config SHOPML_REDACT_INLINE_EVENTS). */
+  redactInlineMaxEvents?: number;
+}
+
+export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery, opts: ApplyOptions = {}): WebhookResult {
   if (stmts(db).seen.get(d.shop, d.webhookId)) return { outcome: 'duplicate' };
   if (d.bodyError !== undefined) return quarantine(db, keys, d, d.bodyError, undefined);
   let payload: unknown;
@@ -130,7 +135,7 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery): WebhookRes
       const customerId = asId(customer.id);
       const email = typeof customer.email === 'string' && customer.email ? customer.email : null;
       if (!customerId && !email && asIdList(body.orders_to_redact).length === 0) return quarantine(db, keys, d, 'customers/redact names no customer id, email or order', body);
-      const r = redactCustomer(db, keys, d.shop, { customerId, email, ordersToRedact: asIdList(body.orders_to_redact) }, d.receivedAt);
+      const r = redactCustomer(db, keys, d.shop, { customerId, email, ordersToRedact: asIdList(body.orders_to_redact) }, d.receivedAt, { inlineMaxEvents: opts.redactInlineMaxEvents });
       // The log keeps that a redaction happened, never whom it was about.
       logOnly(db, d, { rows_deleted: r.rowsDeleted, orders_to_redact: asIdList(body.orders_to_redact).length });
       return { outcome: 'applied', ...(r.sweep ? { redactionSweep: true as const } : {}) };
