@@ -5,7 +5,17 @@
 import type { Db } from '../store/db.ts';
 import type { Keys } from '../keys.ts';
 
-interface Columns { table: string; columns: Set<string>; primaryKey: string[] }
+interface Columns {
+  table: string;
+  columns: Set<string>;
+  primaryKey: string[];
+  /**
+   * Column → an index on (shop, column, …). Named in INDEXED BY for a lookup by that column alone:
+   * without statistics SQLite reads a WITHOUT ROWID table's whole shop by the primary key's prefix
+   * instead (customer_outputs by customer: every output of the shop).
+   */
+  indexOn: Map<string, string>;
+}
 
 const schemaCache = new WeakMap<Db, Columns[]>();
 
@@ -16,7 +26,12 @@ function tables(db: Db): Columns[] {
     t = names.map((table) => {
       const info = db.prepare('SELECT name, pk FROM pragma_table_info(?)').all(table) as { name: string; pk: number }[];
       const pk = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-      return { table, columns: new Set(info.map((c) => c.name)), primaryKey: pk.length > 0 ? pk : ['rowid'] };
+      const indexOn = new Map<string, string>();
+      for (const { name } of db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as { name: string }[]) {
+        const cols = db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').pluck().all(name) as string[];
+        if (cols[0] === 'shop' && cols[1] !== undefined && !indexOn.has(cols[1])) indexOn.set(cols[1], name);
+      }
+      return { table, columns: new Set(info.map((c) => c.name)), primaryKey: pk.length > 0 ? pk : ['rowid'], indexOn };
     });
     schemaCache.set(db, t);
   }
@@ -150,15 +165,20 @@ function withoutColumns(columns: Set<string>, drop: ReadonlySet<string>): Set<st
 }
 
 /** Deletes, from every shop table but those customer redaction keeps, the rows `where` selects. */
-function deleteWhere(db: Db, shop: string, where: (table: string, columns: Set<string>) => { sql: string; args: string[] } | null): number {
+function deleteWhere(db: Db, shop: string, where: (table: string, columns: Set<string>) => SubjectCondition | null): number {
   let deleted = 0;
-  for (const { table, columns } of tables(db)) {
+  for (const { table, columns, indexOn } of tables(db)) {
     if (!columns.has('shop') || KEEP_ON_CUSTOMER_REDACT.has(table)) continue;
     const c = where(table, columns);
     if (c === null) continue;
-    deleted += db.prepare(`DELETE FROM "${table}" WHERE shop = ? AND ${c.sql}`).run(shop, ...c.args).changes;
+    deleted += db.prepare(`DELETE FROM "${table}"${indexedBy(indexOn, c.only)} WHERE shop = ? AND ${c.sql}`).run(shop, ...c.args).changes;
   }
   return deleted;
+}
+
+function indexedBy(indexOn: Map<string, string>, column: string | undefined): string {
+  const index = column === undefined ? undefined : indexOn.get(column);
+  return index === undefined ? '' : ` INDEXED BY "${index}"`;
 }
 
 /** Every row about these orders, in every table (a redaction sweep's guest orders). */
@@ -168,6 +188,13 @@ export function deleteOrdersData(db: Db, shop: string, orderIds: string[]): numb
   return deleteWhere(db, shop, (_, columns) => c(columns)) + deleteDocumentsMentioning(db, shop, orderIds);
 }
 
+interface SubjectCondition {
+  sql: string;
+  args: string[];
+  /** Set when the condition is one equality on this column (an index on it can answer it). */
+  only?: string;
+}
+
 /**
  * The condition "this row is about the customer" for a table with the given columns: every
  * subject column it has, OR-ed (null when it has none). Shared with the redaction sweep.
@@ -175,13 +202,15 @@ export function deleteOrdersData(db: Db, shop: string, orderIds: string[]): numb
 export function subjectCondition(customerId: string | null, emailHash: string | null, orderIds: Iterable<string>) {
   const orders = JSON.stringify([...orderIds]);
   const anyOrder = orders !== '[]';
-  return (columns: Set<string>): { sql: string; args: string[] } | null => {
+  return (columns: Set<string>): SubjectCondition | null => {
     const terms: string[] = [];
     const args: string[] = [];
-    if (customerId && columns.has('customer_id')) { terms.push('customer_id = ?'); args.push(customerId); }
-    if (emailHash && columns.has('email_hash')) { terms.push('email_hash = ?'); args.push(emailHash); }
+    const equal: string[] = [];
+    if (customerId && columns.has('customer_id')) { terms.push('customer_id = ?'); args.push(customerId); equal.push('customer_id'); }
+    if (emailHash && columns.has('email_hash')) { terms.push('email_hash = ?'); args.push(emailHash); equal.push('email_hash'); }
     if (anyOrder && columns.has('order_id')) { terms.push('order_id IN (SELECT value FROM json_each(?))'); args.push(orders); }
-    return terms.length === 0 ? null : { sql: `(${terms.join(' OR ')})`, args };
+    if (terms.length === 0) return null;
+    return { sql: `(${terms.join(' OR ')})`, args, ...(terms.length === 1 && equal.length === 1 ? { only: equal[0]! } : {}) };
   };
 }
 
@@ -208,10 +237,10 @@ export function exportCustomerData(db: Db, keys: Keys, shop: string, customerId:
   }
   const lines = db.prepare('SELECT * FROM order_lines WHERE shop = ? AND order_id = ? ORDER BY line_id');
   const outputs: Record<string, unknown[]> = {};
-  for (const { table, columns } of tables(db)) {
+  for (const { table, columns, indexOn } of tables(db)) {
     if (['orders', 'order_lines', 'customers', 'events', 'data_requests', 'tombstones', 'redaction_sweeps'].includes(table)) continue;
     if (customerId && columns.has('shop') && columns.has('customer_id')) {
-      const rows = db.prepare(`SELECT * FROM "${table}" WHERE shop = ? AND customer_id = ?`).all(shop, customerId);
+      const rows = db.prepare(`SELECT * FROM "${table}"${indexedBy(indexOn, 'customer_id')} WHERE shop = ? AND customer_id = ?`).all(shop, customerId);
       if (rows.length) outputs[table] = rows;
     }
   }

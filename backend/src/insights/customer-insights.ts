@@ -65,10 +65,10 @@ export interface CustomerInsightsContext {
 
 export function customerInsights(c: CustomerInsightsContext, shop: string, customerId: string): CustomerInsights {
   const { db } = c;
-  const h = db.prepare(`SELECT count(*) AS orders, min(created_at) AS first, max(created_at) AS last, coalesce(sum(total_price), 0) AS spent FROM orders
+  const h = db.prepare(`SELECT count(*) AS orders, min(created_at) AS first, max(created_at) AS last, coalesce(sum(total_price), 0) AS spent FROM orders INDEXED BY orders_shop_customer
       WHERE shop = ? AND customer_id = ? AND kind = 'order' AND cancelled_at IS NULL AND test = 0`).get(shop, customerId) as
     { orders: number; first: string | null; last: string | null; spent: number };
-  const currency = (db.prepare(`SELECT currency FROM orders WHERE shop = ? AND customer_id = ? AND currency IS NOT NULL ORDER BY created_at DESC LIMIT 1`).pluck().get(shop, customerId)
+  const currency = (db.prepare(`SELECT currency FROM orders INDEXED BY orders_shop_customer WHERE shop = ? AND customer_id = ? AND currency IS NOT NULL ORDER BY created_at DESC LIMIT 1`).pluck().get(shop, customerId)
     ?? db.prepare(`SELECT currency FROM orders WHERE shop = ? AND currency IS NOT NULL ORDER BY created_at DESC LIMIT 1`).pluck().get(shop)
     ?? null) as string | null;
 

@@ -184,7 +184,10 @@ const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     personal: db.prepare('SELECT output_json FROM customer_outputs WHERE shop = ? AND model_version = ? AND customer_id = ?').pluck(),
-    orders: db.prepare(`SELECT count(*) FROM orders WHERE shop = ? AND customer_id = ? AND kind = 'order' AND cancelled_at IS NULL`).pluck(),
+    // INDEXED BY (here and wherever a shop's rows are looked up by a secondary index of a WITHOUT
+    // ROWID table): without statistics SQLite prefers the primary key's (shop) prefix and reads
+    // every order of the shop — 6 ms a request at 30,784 orders, against 27 µs by the index.
+    orders: db.prepare(`SELECT count(*) FROM orders INDEXED BY orders_shop_customer WHERE shop = ? AND customer_id = ? AND kind = 'order' AND cancelled_at IS NULL`).pluck(),
   };
 }
 function stmts(db: Db) {

@@ -92,7 +92,7 @@ interface EventRow { rec_id: string; type: string; product_id: string | null; pr
 const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
-    unitOfRec: db.prepare('SELECT unit FROM storefront_events WHERE shop = ? AND rec_id = ? AND unit IS NOT NULL LIMIT 1').pluck(),
+    unitOfRec: db.prepare('SELECT unit FROM storefront_events INDEXED BY storefront_events_rec WHERE shop = ? AND rec_id = ? AND unit IS NOT NULL LIMIT 1').pluck(), // not every event of the shop
     shownTo: db.prepare(`SELECT rec_id, type, product_id, product_ids, variant, model_version, experiment_id, occurred_at FROM storefront_events
       WHERE shop = ? AND unit = ? AND occurred_at >= ? AND occurred_at <= ? AND variant IS NOT NULL AND rec_id IS NOT NULL
       ORDER BY occurred_at DESC LIMIT 2000`),
