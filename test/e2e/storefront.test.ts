@@ -31,7 +31,8 @@ import { SHOP, startTestBackend, TEST_SECRET, type TestBackend } from '../helper
 type BrowserAny = any;
 declare const window: BrowserAny, document: BrowserAny, localStorage: BrowserAny, sessionStorage: BrowserAny, requestAnimationFrame: BrowserAny, getComputedStyle: BrowserAny;
 declare const PerformanceObserver: BrowserAny;
-interface LayoutShift { value: number; hadRecentInput: boolean; sources?: { node?: { className?: string; nodeName?: string } }[] }
+interface LayoutShift { value: number; hadRecentInput: boolean; sources?: { node?: BrowserNode | null }[] }
+interface BrowserNode { className?: string; nodeName?: string; compareDocumentPosition(other: BrowserNode): number; contains(other: BrowserNode): boolean }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXTENSION = `${ROOT}extensions/shopml-theme`;
@@ -75,14 +76,30 @@ async function shopper(o: { consent: boolean; anonymousId?: string; viewport?: {
   if (o.consent) await ctx.addCookies([{ name: 'sim_consent', value: '1', url: sf.url }]);
   await ctx.addInitScript(({ aid }) => {
     if (aid && !localStorage.getItem('shopml_aid')) localStorage.setItem('shopml_aid', aid);
-    const w = window as unknown as { __cls: number; __shifts: unknown[] };
+    const w = window as unknown as { __cls: number; __shifts: unknown[]; __themeShifts: unknown[] };
     w.__cls = 0;
     w.__shifts = [];
+    w.__themeShifts = [];
+    // A shift of the theme's own content above the block (its product form's button when the
+    // page's font settles late on a loaded machine) is not the block's: the block comes after it
+    // in the page and cannot move it. Such shifts are kept apart; every other one counts, a shift
+    // whose moved node is gone included.
+    const DOCUMENT_POSITION_FOLLOWING = 4;
+    const beforeBlock = (n: BrowserNode | null | undefined): boolean => {
+      const block = document.querySelector('.shopify-app-section') as unknown as BrowserNode | null;
+      return !!n && !!block && !block.contains(n) && (n.compareDocumentPosition(block) & DOCUMENT_POSITION_FOLLOWING) !== 0;
+    };
     new PerformanceObserver((list: { getEntries(): LayoutShift[] }) => {
       for (const e of list.getEntries()) {
         if (e.hadRecentInput) continue;
+        const shift = { value: e.value, nodes: (e.sources ?? []).map((s) => s.node?.className || s.node?.nodeName) };
+        const sources = e.sources ?? [];
+        if (sources.length > 0 && sources.every((s) => beforeBlock(s.node))) {
+          w.__themeShifts.push(shift);
+          continue;
+        }
         w.__cls += e.value;
-        w.__shifts.push({ value: e.value, nodes: (e.sources ?? []).map((s) => s.node?.className || s.node?.nodeName) });
+        w.__shifts.push(shift);
       }
     }).observe({ type: 'layout-shift', buffered: true });
   }, { aid: o.anonymousId ?? '' });
@@ -95,16 +112,16 @@ async function shopper(o: { consent: boolean; anonymousId?: string; viewport?: {
 }
 
 /** Waits for the block to finish, every image to load and the page to settle; returns the block's state. */
-async function settled(page: Page): Promise<{ state: string; source: string; variant: string | null; cls: number; shifts: unknown[]; hrefs: string[]; titles: string[]; prices: string[]; alts: string[] }> {
+async function settled(page: Page): Promise<{ state: string; source: string; variant: string | null; cls: number; shifts: unknown[]; themeShifts: unknown[]; hrefs: string[]; titles: string[]; prices: string[]; alts: string[] }> {
   await page.waitForSelector('shopml-recs[data-state]', { timeout: 10_000 });
   await page.waitForFunction(() => [...document.images].every((i: { complete: boolean }) => i.complete));
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 250)))));
   return page.evaluate(() => {
     const el = document.querySelector('shopml-recs');
-    const w = window as unknown as { __cls: number; __shifts: unknown[] };
+    const w = window as unknown as { __cls: number; __shifts: unknown[]; __themeShifts: unknown[] };
     const items = [...el.querySelectorAll('li:not(.shopml__item--empty):not([aria-hidden])')];
     return {
-      state: el.dataset.state as string, source: el.dataset.source ?? '', variant: el.dataset.variant ?? null, cls: w.__cls, shifts: w.__shifts,
+      state: el.dataset.state as string, source: el.dataset.source ?? '', variant: el.dataset.variant ?? null, cls: w.__cls, shifts: w.__shifts, themeShifts: w.__themeShifts,
       hrefs: items.map((li: BrowserAny) => li.querySelector('a').getAttribute('href') as string),
       titles: items.map((li: BrowserAny) => li.querySelector('a').textContent as string),
       prices: items.map((li: BrowserAny) => li.querySelector('.shopml__price').textContent as string),
@@ -241,6 +258,12 @@ describe.skipIf(browserMissing && !CI)('storefront block in a real browser', () 
       expect(s.hrefs).toHaveLength(4);
       await vi.waitFor(() => expect(events(unit)).toHaveLength(1), { timeout: 5000 });
       expect(events(unit)[0]).toMatchObject({ type: 'impression', variant: 'holdout', model_version: null, experiment_id: experimentId });
+      // What the CLS figure leaves out: the theme's own content above the block moving (its title
+      // grows, its button moves down; the product row keeps its height, so the block stays put).
+      await page.evaluate(() => { document.querySelector('.product h1').style.fontSize = '2.2rem'; });
+      const after = await settled(page);
+      expect(after.themeShifts.length, JSON.stringify(after)).toBeGreaterThan(0);
+      expect(after.cls, JSON.stringify(after.shifts)).toBe(0);
     } finally {
       await ctx.close();
     }
