@@ -2,9 +2,11 @@
 // deletes what an index finds and leaves a redaction_sweeps row; the sweep deletes the log's
 // rows naming the customer in steps — through the webhook writer thread, through the main
 // connection when there is no thread, and again after a restart that interrupted it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../backend/src/config.ts';
 import { startRuntime, type Runtime } from '../../backend/src/runtime.ts';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
@@ -14,9 +16,6 @@ import { exportCustomerData, redactCustomer, redactShop, REDACT_INLINE_MAX_EVENT
 import { startRedactionSweeper, sweepPending, sweepStep } from '../../backend/src/ingest/redaction-sweep.ts';
 import { webhookHeaders } from '../../simulator/sign.ts';
 import { SHOP, startTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../helpers/backend.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const orderFixture = JSON.parse(readFileSync(new URL('../fixtures/orders-create.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const C1 = 7000000000301;
@@ -139,76 +138,65 @@ describe('the sweep, step by step', () => {
     ev.run(SHOP, 'e-guest', null, null, '5000004');
     return { dir, db, keys, close: () => { db.close(); rmSync(dir, { recursive: true, force: true }); } };
   }
+  let s: ReturnType<typeof store>;
+  beforeEach(() => { s = store(); });
+  afterEach(() => s.close());
+  /** customers/redact of C1 (with their email unless `email` is null), in one transaction. */
+  const redactC1 = (inlineMaxEvents: number, email: string | null = 'one@example.com') =>
+    s.db.transaction(() => redactCustomer(s.db, s.keys, SHOP, { customerId: String(C1), email, ordersToRedact: [] }, '2026-07-02T00:00:00Z', { inlineMaxEvents }))();
 
   it('the orders pass, then the log by ranges of ids: each step records how far it got; the row goes at the end', () => {
-    const s = store();
-    try {
-      const r = s.db.transaction(() => redactCustomer(s.db, s.keys, SHOP, { customerId: String(C1), email: 'one@example.com', ordersToRedact: [] }, '2026-07-02T00:00:00Z', { inlineMaxEvents: 10 }))();
-      expect(r.sweep).toBe(true);
-      // Nothing the sweep is for went inline: the guest orders and the log rows naming C1 are there.
-      expect(count(s.db, 'SELECT count(*) FROM orders WHERE email_hash IS NOT NULL')).toBe(2);
-      expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}' OR email_hash IS NOT NULL`)).toBe(10);
-      const cursor = () => s.db.prepare('SELECT next_order, next_event FROM redaction_sweeps').raw().get();
-      expect(cursor()).toEqual(['', 1]);
-      const seen: unknown[] = [];
-      for (;;) {
-        const step = sweepStep(s.db, 7, 2);
-        seen.push([step.deleted, step.pending ? cursor() : 'done']);
-        if (!step.pending) break;
-      }
-      expect(seen).toEqual([
-        [1, ['5000002', 1]], // orders 5000001–5000002: the guest order 5000001
-        [2, ['5000004', 1]], // 5000003–5000004: the guest order 5000004 (its line with it) and its log row
-        [0, [null, 1]], // 5000005: the last one, the orders pass is done
-        [2, [null, 8]], // log ids 1–7, 8–14, 15–21, 22–28, 29–31: the multiples of 3
-        [2, [null, 15]],
-        [3, [null, 22]],
-        [2, [null, 29]],
-        [1, 'done'],
-      ]);
-      expect(count(s.db, 'SELECT count(*) FROM orders WHERE email_hash IS NOT NULL')).toBe(0);
-      expect(count(s.db, "SELECT count(*) FROM order_lines WHERE order_id = '5000004'")).toBe(0);
-      expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}' OR email_hash IS NOT NULL OR order_id = '5000004'`)).toBe(0);
-      expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C3}'`)).toBe(20);
-      expect(count(s.db, `SELECT count(*) FROM orders WHERE customer_id = '${C3}'`)).toBe(3);
-      expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(0);
-    } finally {
-      s.close();
+    expect(redactC1(10).sweep).toBe(true);
+    // Nothing the sweep is for went inline: the guest orders and the log rows naming C1 are there.
+    expect(count(s.db, 'SELECT count(*) FROM orders WHERE email_hash IS NOT NULL')).toBe(2);
+    expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}' OR email_hash IS NOT NULL`)).toBe(10);
+    const cursor = () => s.db.prepare('SELECT next_order, next_event FROM redaction_sweeps').raw().get();
+    expect(cursor()).toEqual(['', 1]);
+    const seen: unknown[] = [];
+    for (;;) {
+      const step = sweepStep(s.db, 7, 2);
+      seen.push([step.deleted, step.pending ? cursor() : 'done']);
+      if (!step.pending) break;
     }
+    expect(seen).toEqual([
+      [1, ['5000002', 1]], // orders 5000001–5000002: the guest order 5000001
+      [2, ['5000004', 1]], // 5000003–5000004: the guest order 5000004 (its line with it) and its log row
+      [0, [null, 1]], // 5000005: the last one, the orders pass is done
+      [2, [null, 8]], // log ids 1–7, 8–14, 15–21, 22–28, 29–31: the multiples of 3
+      [2, [null, 15]],
+      [3, [null, 22]],
+      [2, [null, 29]],
+      [1, 'done'],
+    ]);
+    expect(count(s.db, 'SELECT count(*) FROM orders WHERE email_hash IS NOT NULL')).toBe(0);
+    expect(count(s.db, "SELECT count(*) FROM order_lines WHERE order_id = '5000004'")).toBe(0);
+    expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}' OR email_hash IS NOT NULL OR order_id = '5000004'`)).toBe(0);
+    expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C3}'`)).toBe(20);
+    expect(count(s.db, `SELECT count(*) FROM orders WHERE customer_id = '${C3}'`)).toBe(3);
+    expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(0);
   });
 
   it('inline below the limit: no row, the log read in the same transaction', () => {
-    const s = store();
-    try {
-      const r = s.db.transaction(() => redactCustomer(s.db, s.keys, SHOP, { customerId: String(C1), email: 'one@example.com', ordersToRedact: [] }, '2026-07-02T00:00:00Z', { inlineMaxEvents: 31 }))();
-      expect(r.sweep).toBe(false);
-      expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(0);
-      expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}' OR email_hash IS NOT NULL`)).toBe(0);
-    } finally {
-      s.close();
-    }
+    expect(redactC1(31).sweep).toBe(false);
+    expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(0);
+    expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}' OR email_hash IS NOT NULL`)).toBe(0);
   });
 
   it('a second redaction of the customer keeps the first pass; the data export and shop/redact know the table', async () => {
-    const s = store();
-    try {
-      const redact = () => s.db.transaction(() => redactCustomer(s.db, s.keys, SHOP, { customerId: String(C1), email: null, ordersToRedact: [] }, '2026-07-02T00:00:00Z', { inlineMaxEvents: 0 }))();
-      redact();
-      redact();
-      expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(2);
-      expect(JSON.stringify(exportCustomerData(s.db, s.keys, SHOP, String(C1), null, []))).not.toContain('redaction_sweeps');
-      // The sweeper, through a group writer, runs both passes to the end.
-      const sweeper = startRedactionSweeper(createGroupWriter(s.db), { stepEvents: 4, pauseMs: 0 });
-      sweeper.kick();
-      await sweeper.idle();
-      expect(sweeper.stats.steps).toBe(16); // 31 ids in steps of 4, twice (no email: no orders pass)
-      expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}'`)).toBe(0);
-      expect(sweepPending(s.db)).toBe(false);
-      redact();
-      expect(redactShop(s.db, SHOP).rowsDeleted).toBeGreaterThan(0);
-      expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(0);
-    } finally {
-      s.close();
-    }
+    const redact = () => redactC1(0, null);
+    redact();
+    redact();
+    expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(2);
+    expect(JSON.stringify(exportCustomerData(s.db, s.keys, SHOP, String(C1), null, []))).not.toContain('redaction_sweeps');
+    // The sweeper, through a group writer, runs both passes to the end.
+    const sweeper = startRedactionSweeper(createGroupWriter(s.db), { stepEvents: 4, pauseMs: 0 });
+    sweeper.kick();
+    await sweeper.idle();
+    expect(sweeper.stats.steps).toBe(16); // 31 ids in steps of 4, twice (no email: no orders pass)
+    expect(count(s.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}'`)).toBe(0);
+    expect(sweepPending(s.db)).toBe(false);
+    redact();
+    expect(redactShop(s.db, SHOP).rowsDeleted).toBeGreaterThan(0);
+    expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(0);
   });
 });
