@@ -54,7 +54,8 @@ function prepare(db: Db) {
     markProductDeleted: db.prepare(`INSERT INTO products (shop, product_id, deleted_at, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (shop, product_id) DO UPDATE SET deleted_at = excluded.deleted_at`),
     inventoryUpdatedAt: db.prepare('SELECT updated_at FROM inventory WHERE shop = ? AND inventory_item_id = ? AND location_id = ?').pluck(),
-    inventoryNewest: db.prepare('SELECT max(updated_at) FROM inventory WHERE shop = ? AND inventory_item_id = ?').pluck(),
+    // `= +?`: kept prepared across calls (docs/architecture.md, "Statements that stay prepared").
+    inventoryNewest: db.prepare('SELECT max(updated_at) FROM inventory WHERE shop = +? AND inventory_item_id = +?').pluck(),
     deleteInventoryItem: db.prepare('DELETE FROM inventory WHERE shop = ? AND inventory_item_id = ?'),
     deleteInventoryLevel: db.prepare('DELETE FROM inventory WHERE shop = ? AND inventory_item_id = ? AND location_id = ?'),
     upsertInventory: db.prepare(`INSERT INTO inventory (shop, inventory_item_id, location_id, available, updated_at) VALUES (?, ?, ?, ?, ?)

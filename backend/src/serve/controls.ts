@@ -41,14 +41,15 @@ function prepare(db: Db) {
   return {
     generation: db.prepare('SELECT generation FROM serve_settings WHERE shop = ?').pluck(),
     settings: db.prepare('SELECT min_history_orders, attribution_days, generation, updated_at FROM serve_settings WHERE shop = ?'),
-    products: db.prepare('SELECT product_id, action, position FROM serve_product_controls WHERE shop = ? ORDER BY action, position, product_id'),
+    // `= +?` in kept statements with ORDER BY: docs/architecture.md, "Statements that stay prepared".
+    products: db.prepare('SELECT product_id, action, position FROM serve_product_controls WHERE shop = +? ORDER BY action, position, product_id'),
     bump: db.prepare(`INSERT INTO serve_settings (shop, generation, updated_at) VALUES (?, 1, ?)
       ON CONFLICT (shop) DO UPDATE SET generation = serve_settings.generation + 1, updated_at = excluded.updated_at`),
     upsert: db.prepare(`INSERT INTO serve_product_controls (shop, product_id, action, position, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (shop, product_id) DO UPDATE SET action = excluded.action, position = excluded.position, updated_at = excluded.updated_at`),
     remove: db.prepare('DELETE FROM serve_product_controls WHERE shop = ? AND product_id = ? AND action = ?'),
     current: db.prepare('SELECT action FROM serve_product_controls WHERE shop = ? AND product_id = ?').pluck(),
-    pins: db.prepare(`SELECT product_id FROM serve_product_controls WHERE shop = ? AND action = 'pin' ORDER BY position, product_id`).pluck(),
+    pins: db.prepare(`SELECT product_id FROM serve_product_controls WHERE shop = +? AND action = 'pin' ORDER BY position, product_id`).pluck(),
     setPosition: db.prepare(`UPDATE serve_product_controls SET position = ? WHERE shop = ? AND product_id = ?`),
     setSettings: db.prepare(`UPDATE serve_settings SET min_history_orders = coalesce(?, min_history_orders), attribution_days = coalesce(?, attribution_days) WHERE shop = ?`),
   };

@@ -46,7 +46,8 @@ export function assign(r: Rollout, unit: string | null): { variant: Arm; version
  * there is no challenger and no holdout. The generation is that run's id.
  */
 export function latestRunResolver(db: Db): Resolver {
-  const latest = db.prepare(`SELECT id, artifact_sha256 FROM training_runs WHERE shop = ? AND kind = 'recommend' AND status = 'succeeded' AND artifact_sha256 IS NOT NULL ORDER BY id DESC LIMIT 1`);
+  // `= +?`: kept prepared (docs/architecture.md, "Statements that stay prepared").
+  const latest = db.prepare(`SELECT id, artifact_sha256 FROM training_runs WHERE shop = +? AND kind = 'recommend' AND status = 'succeeded' AND artifact_sha256 IS NOT NULL ORDER BY id DESC LIMIT 1`);
   return {
     inDatabase: true,
     generation: (shop) => (latest.get(shop) as { id: number } | undefined)?.id ?? 0,

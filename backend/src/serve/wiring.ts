@@ -22,8 +22,9 @@ import type { ExposureSink, ServingSink } from './state.ts';
 const KIND = 'recommend';
 
 export function registryResolver(db: Db): Resolver {
-  const generation = db.prepare(`SELECT (SELECT generation FROM alias_generations WHERE shop = @shop) AS a,
-    (SELECT max(id) FROM rollout_decisions WHERE shop = @shop) AS e`);
+  // `= +@shop`: one statement per request, kept prepared (docs/architecture.md, "Statements that stay prepared").
+  const generation = db.prepare(`SELECT (SELECT generation FROM alias_generations WHERE shop = +@shop) AS a,
+    (SELECT max(id) FROM rollout_decisions WHERE shop = +@shop) AS e`);
   const latest = latestRunResolver(db);
   return {
     inDatabase: true,

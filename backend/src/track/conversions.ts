@@ -93,8 +93,9 @@ const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     unitOfRec: db.prepare('SELECT unit FROM storefront_events INDEXED BY storefront_events_rec WHERE shop = ? AND rec_id = ? AND unit IS NOT NULL LIMIT 1').pluck(), // not every event of the shop
+    // `= +?`: one statement per webhook, kept prepared (docs/architecture.md, "Statements that stay prepared").
     shownTo: db.prepare(`SELECT rec_id, type, product_id, product_ids, variant, model_version, experiment_id, occurred_at FROM storefront_events
-      WHERE shop = ? AND unit = ? AND occurred_at >= ? AND occurred_at <= ? AND variant IS NOT NULL AND rec_id IS NOT NULL
+      WHERE shop = +? AND unit = +? AND occurred_at >= ? AND occurred_at <= ? AND variant IS NOT NULL AND rec_id IS NOT NULL
       ORDER BY occurred_at DESC LIMIT 2000`),
     insert: db.prepare(`INSERT OR IGNORE INTO rec_conversions (shop, order_id, line_id, product_id, unit, customer_id, variant, model_version, experiment_id, rec_id, method, revenue, currency, ordered_at, recommended_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
