@@ -105,6 +105,31 @@ describe('group writer', () => {
     }
   });
 
+  it('ownsConnection: the busy handler is off once, no PRAGMA per batch, and the wait budget still holds', async () => {
+    const path = tmp();
+    const db = openDb(path, { busyTimeoutMs: 40 });
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const w = createGroupWriter(db, { ownsConnection: true });
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(0);
+    const pragma = db.pragma.bind(db);
+    let pragmas = 0;
+    db.pragma = ((...a: Parameters<typeof db.pragma>) => (pragmas++, pragma(...a))) as typeof db.pragma;
+    for (const k of ['a', 'b', 'c']) await w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run(k));
+    expect(pragmas).toBe(0);
+    // A lock released within the budget (the connection's 40 ms) ends in a commit on the timer…
+    const short = await lockFromAnotherThread(path, 15);
+    await w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('d'));
+    await short.exited;
+    // …one held past it fails the write as unavailable, after about the budget.
+    const other = openDb(path);
+    other.exec('BEGIN IMMEDIATE');
+    const t0 = performance.now();
+    await expect(w.write((d) => d.prepare('INSERT INTO t VALUES (?)').run('e'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
+    other.exec('ROLLBACK');
+    expect(db.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('spinOnBusyMs: past the spin, the timer path takes over (a lock held longer still ends in a commit)', async () => {
     const path = tmp();
     const db = openDb(path);

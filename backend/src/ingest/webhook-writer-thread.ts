@@ -26,7 +26,7 @@ const keys = createKeys(secretKey);
 // to BUSY_SPIN_MS — this thread has nothing else to do meanwhile — instead of on a timer that
 // wakes 1, 2, 4 … ms later (later still on a busy machine). Past that, the timer path as elsewhere.
 const BUSY_SPIN_MS = 20;
-const writer = createGroupWriter(db, { maxBatch, spinOnBusyMs: BUSY_SPIN_MS });
+const writer = createGroupWriter(db, { maxBatch, spinOnBusyMs: BUSY_SPIN_MS, ownsConnection: true });
 // customers/redact's steps over a long event log run here, between deliveries; a pass left
 // unfinished by a crash or stop goes on when the thread starts.
 const sweeper = startRedactionSweeper(writer);

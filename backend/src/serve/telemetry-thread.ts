@@ -22,7 +22,7 @@ try {
   post({ type: 'failed', message: (err as Error).message });
   throw err;
 }
-const writer = createGroupWriter(db);
+const writer = createGroupWriter(db, { ownsConnection: true });
 
 port.on('message', (m: TelemetryRequest) => {
   if (m.type === 'write') {
