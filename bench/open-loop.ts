@@ -56,6 +56,8 @@ export interface OpenLoopStreamResult {
   achievedRate: number;
   /** Connection errors and requests still unanswered at the end of the drain (both of the measured window). */
   errors: number;
+  /** The connection errors by kind (`ECONNRESET`, `connection closed before the answer`…). */
+  errorKinds: Record<string, number>;
   timeouts: number;
   p50ms: number;
   p90ms: number;
@@ -94,6 +96,7 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       lag: new Float64Array(n),
       statuses: {} as Record<string, number>,
       errors: 0,
+      errorKinds: {} as Record<string, number>,
       inWindowAnswers: 0,
       /** Requests sent (or queued for a connection) and not yet answered. */
       open: new Set<number>(),
@@ -111,7 +114,11 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       st.pool.request(r, (err, a) => {
         st.open.delete(i);
         if (err || !a) {
-          if (i >= st.first && !finishing) st.errors++;
+          if (i >= st.first && !finishing) {
+            st.errors++;
+            const kind = (err as NodeJS.ErrnoException | null)?.code ?? err?.message ?? 'no answer';
+            st.errorKinds[kind] = (st.errorKinds[kind] ?? 0) + 1;
+          }
           return;
         }
         const done = performance.now();
@@ -134,7 +141,7 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
         const lag = st.lag.slice(first).sort();
         return {
           name: st.s.name, offeredRate: st.s.rate, scheduled: window.length, answered: answered.length,
-          achievedRate: st.inWindowAnswers / o.seconds, errors: st.errors, timeouts,
+          achievedRate: st.inWindowAnswers / o.seconds, errors: st.errors, errorKinds: st.errorKinds, timeouts,
           p50ms: percentile(answered, 50), p90ms: percentile(answered, 90), p99ms: percentile(answered, 99),
           p999ms: percentile(answered, 99.9), maxms: answered.length ? answered[answered.length - 1]! : NaN,
           statuses: st.statuses, sendLagP99ms: percentile(lag, 99),

@@ -102,7 +102,7 @@ const ms = (x: number) => Math.round(x * 100) / 100;
 const brief = (s: OpenLoopStreamResult) => ({
   offered: s.offeredRate, achieved: Math.round(s.achievedRate), scheduled: s.scheduled, answered: s.answered,
   p50ms: ms(s.p50ms), p90ms: ms(s.p90ms), p99ms: ms(s.p99ms), p999ms: ms(s.p999ms), maxms: ms(s.maxms),
-  statuses: s.statuses, errors: s.errors, timeouts: s.timeouts, sendLagP99ms: ms(s.sendLagP99ms),
+  statuses: s.statuses, errors: s.errors, ...(s.errors ? { errorKinds: s.errorKinds } : {}), timeouts: s.timeouts, sendLagP99ms: ms(s.sendLagP99ms),
 });
 
 /**
@@ -168,7 +168,7 @@ function startMetricsSampler(url: string, everyMs = 5000) {
 
 /** Every request answered 200, none lost, the generator kept the offered rate. */
 function expectAllAnswered(s: OpenLoopStreamResult) {
-  expect(s.errors, `${s.name}: connection errors`).toBe(0);
+  expect(s.errors, `${s.name}: connection errors ${JSON.stringify(s.errorKinds)}`).toBe(0);
   expect(s.timeouts, `${s.name}: unanswered requests`).toBe(0);
   expect(s.answered, `${s.name}: answered`).toBe(s.scheduled);
   expect(s.statuses, `${s.name}: statuses`).toEqual({ 200: s.scheduled });
