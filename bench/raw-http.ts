@@ -97,12 +97,31 @@ function dechunk(buf: Buffer, from: number): [Buffer, number] | null {
   }
 }
 
+/** Without a `Keep-Alive: timeout=N` hint, Node's default keepAliveTimeout (5 s). */
+const DEFAULT_KEEP_ALIVE_MS = 5_000;
+
+/**
+ * How long an idle connection may be reused: up to a second (at most half) before the server's
+ * announced keep-alive timeout. A server closes a connection idle that long; a request written on
+ * it as the close crosses — or before this process has read the close, when its event loop is
+ * late — ends in ECONNRESET or "connection closed before the answer". Browsers and undici retire
+ * idle connections by the same hint.
+ */
+export function reusableForMs(keepAliveHeader: string | undefined): number {
+  const m = /\btimeout=(\d+)/i.exec(keepAliveHeader ?? '');
+  const hintMs = m ? Number(m[1]) * 1000 : DEFAULT_KEEP_ALIVE_MS;
+  return hintMs - Math.min(1000, hintMs / 2);
+}
+
 /** One keep-alive connection; one request at a time. */
 class Connection {
   readonly socket: net.Socket;
   private parser = new AnswerParser();
   private pending: Callback | null = null;
   closed = false;
+  /** When its last answer was read (performance.now()), and how long it may then be reused. */
+  idleSince = 0;
+  reusableForMs = reusableForMs(undefined);
 
   private readonly onIdle: (c: Connection) => void;
   private readonly onGone: (c: Connection) => void;
@@ -127,6 +146,8 @@ class Connection {
         }
         this.pending = null;
         if (close) this.close();
+        this.idleSince = performance.now();
+        this.reusableForMs = reusableForMs(answer.headers['keep-alive']);
         cb(null, answer);
         if (!close) this.onIdle(this);
       }
@@ -203,9 +224,12 @@ export class RawHttpPool {
   }
 
   private take(): Connection | null {
+    const now = performance.now();
     while (this.idle.length) {
       const c = this.idle.pop()!;
-      if (!c.closed) return c;
+      if (c.closed) continue;
+      if (now - c.idleSince < c.reusableForMs) return c;
+      c.close(); // idle past the server's keep-alive timeout (or about to be): a fresh one instead
     }
     if (this.all.size >= this.maxSockets) return null;
     const c = new Connection(this.host, this.port, (x) => this.release(x), (x) => this.gone(x));

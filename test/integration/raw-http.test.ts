@@ -1,9 +1,10 @@
 // The load generator's HTTP client (bench/raw-http.ts) against a real node:http server on port 0:
 // what it sends is what the server reads, and it reads every answer shape a server may give.
 import http from 'node:http';
+import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawHttpPool, type RawAnswer, type RawRequest } from '../../bench/raw-http.ts';
+import { RawHttpPool, reusableForMs, type RawAnswer, type RawRequest } from '../../bench/raw-http.ts';
 import { runOpenLoop } from '../../bench/open-loop.ts';
 
 let server: http.Server;
@@ -103,6 +104,40 @@ describe('RawHttpPool', () => {
       await expect(send(pool, { method: 'GET', path: '/hangup', headers: {} })).rejects.toThrow(/closed|ECONNRESET/);
       expect((await send(pool, { method: 'GET', path: '/fine', headers: {} })).status).toBe(200);
     }));
+
+  it('never reuses a connection idle past the server\'s keep-alive timeout, even when this process is late to read its close', async () => {
+    // A server (in its own thread, so it keeps time while this one is held) that closes
+    // connections idle for 1.5 s and announces `Keep-Alive: timeout=1`.
+    const short = new Worker(
+      `const http = require('node:http');
+      const s = http.createServer((_req, res) => res.end('ok'));
+      s.keepAliveTimeout = 1500;
+      s.listen(0, '127.0.0.1', () => require('node:worker_threads').parentPort.postMessage(s.address().port));`,
+      { eval: true },
+    );
+    const port = await new Promise<number>((resolve, reject) => { short.once('message', resolve); short.once('error', reject); });
+    const pool = RawHttpPool.forUrl(`http://127.0.0.1:${port}`, 4);
+    try {
+      const first = await send(pool, { method: 'GET', path: '/', headers: {} });
+      expect(first.headers['keep-alive']).toBe('timeout=1');
+      // This event loop is held past the close (Node closes keepAliveTimeout + its 1 s
+      // keepAliveTimeoutBuffer after the answer): a generator late under load. The close has
+      // arrived but is not read yet, so the idle connection still looks open.
+      const until = Date.now() + 3000;
+      while (Date.now() < until) { /* busy */ }
+      const again = await send(pool, { method: 'GET', path: '/', headers: {} });
+      expect(again.status).toBe(200);
+    } finally {
+      pool.destroy();
+      await short.terminate();
+    }
+  });
+
+  it('the reuse limit: up to a second (at most half) before the announced timeout, Node\'s 5 s without one', () => {
+    expect(reusableForMs('timeout=72')).toBe(71_000);
+    expect(reusableForMs('timeout=1')).toBe(500);
+    expect(reusableForMs(undefined)).toBe(4_000);
+  });
 
   it('refuses header values with line breaks (no request smuggling from a generator bug)', () => {
     const pool = RawHttpPool.forUrl(base, 1);
