@@ -17,6 +17,7 @@ import { createRecIds } from '../../backend/src/serve/rec-id.ts';
 import { customerInsights } from '../../backend/src/insights/customer-insights.ts';
 import { SummaryCache } from '../../backend/src/dashboard/views/artifact-summaries.ts';
 import type { NormalizedOrder } from '../../backend/src/ingest/types.ts';
+import { placeholderArgs, recordPrepared } from '../helpers/prepared-sql.ts';
 
 const SHOP = 'plans.myshopify.com';
 const keys = createKeys('k'.repeat(48));
@@ -27,12 +28,7 @@ let prepared: string[];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'shopml-plans-'));
   db = openDb(join(dir, 'shopml.db'));
-  prepared = [];
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    prepared.push(sql);
-    return prepare(sql);
-  }) as typeof db.prepare;
+  prepared = recordPrepared(db).sqls;
 });
 afterAll(() => {
   db.close();
@@ -59,7 +55,7 @@ function wholeShopReads(sqls: string[]): string[] {
   for (const sql of new Set(sqls)) {
     if (!/^\s*(SELECT|DELETE|UPDATE|WITH)/i.test(sql)) continue;
     const stmt = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
-    const plan = stmt.all(...new Array(countParams(sql)).fill(null)) as { detail: string }[];
+    const plan = stmt.all(...placeholderArgs(sql, null)) as { detail: string }[];
     for (const { detail } of plan) {
       const m = /(?:SEARCH|SCAN) (\w+) USING (?:PRIMARY KEY|(?:COVERING )?INDEX \w+) \(shop=\?\)$/.exec(detail) ?? /^SCAN (\w+)$/.exec(detail);
       if (!m) continue;
@@ -68,10 +64,6 @@ function wholeShopReads(sqls: string[]): string[] {
     }
   }
   return bad;
-}
-
-function countParams(sql: string): number {
-  return (sql.replace(/'[^']*'/g, '').match(/\?/g) ?? []).length;
 }
 
 const order = (customerId: string, lines: NormalizedOrder['lines']): NormalizedOrder => ({

@@ -16,6 +16,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Statement } from 'better-sqlite3';
 import { useTempDb } from '../helpers/temp-db.ts';
+import { placeholderArgs, recordPrepared } from '../helpers/prepared-sql.ts';
 import { createKeys } from '../../backend/src/keys.ts';
 import type { Db } from '../../backend/src/store/db.ts';
 import { applyWebhook } from '../../backend/src/ingest/webhooks.ts';
@@ -38,26 +39,16 @@ const t = useTempDb('shopml-stay-prepared-');
  * module keeps (prepared per call, a statement is parsed and planned anyway).
  */
 function keptPrepared(db: Db, drive: (round: number) => void): string[] {
-  const times = new Map<string, number>();
-  const prepare = db.prepare;
-  db.prepare = ((sql: string) => {
-    times.set(sql, (times.get(sql) ?? 0) + 1);
-    return prepare.call(db, sql);
-  }) as typeof db.prepare;
+  const recorder = recordPrepared(db);
   try {
     drive(0);
     drive(1);
   } finally {
-    db.prepare = prepare;
+    recorder.stop();
   }
+  const times = new Map<string, number>();
+  for (const sql of recorder.sqls) times.set(sql, (times.get(sql) ?? 0) + 1);
   return [...times].filter(([, n]) => n === 1).map(([sql]) => sql);
-}
-
-function params(sql: string): unknown[] {
-  const s = sql.replace(/'[^']*'/g, '');
-  const named = [...new Set((s.match(/[@:$][A-Za-z_]\w*/g) ?? []).map((x) => x.slice(1)))];
-  if (named.length > 0) return [Object.fromEntries(named.map((n) => [n, 'x']))];
-  return new Array((s.match(/\?/g) ?? []).length).fill('x');
 }
 
 /** µs per call, the best of several rounds (a busy machine only ever makes a round slower). */
@@ -76,7 +67,7 @@ function reprepared(db: Db, sqls: string[]): { sql: string; perCallUs: number; b
   const out: { sql: string; perCallUs: number; boundUs: number }[] = [];
   for (const sql of sqls) {
     if (!/\bWHERE\b/i.test(sql) || /^\s*INSERT\b(?![\s\S]*\bSELECT\b)/i.test(sql)) continue;
-    const args = params(sql);
+    const args = placeholderArgs(sql, 'x');
     const asRun = db.prepare(sql);
     const bound = (db.prepare(sql) as Statement<unknown[]>).bind(...args);
     const call = (s: Statement<unknown[]>, a: unknown[]) => (s.reader ? s.all(...a) : s.run(...a));
