@@ -7,8 +7,8 @@ import { openDb } from './store/db.ts';
 import { createGroupWriter } from './store/writer.ts';
 import { startCheckpointer } from './store/checkpointer.ts';
 import { attachWebhookWriter, startWebhookWriter } from './ingest/webhook-writer.ts';
-import { mainRedactionSweeper } from './ingest/webhook-route.ts';
-import { sweepPending } from './ingest/redaction-sweep.ts';
+import { mainCompliancePasses } from './ingest/webhook-route.ts';
+import { passPending } from './ingest/compliance-passes.ts';
 import { startTelemetryWriter } from './serve/telemetry-writer.ts';
 import { createKeys } from './keys.ts';
 import { createMetrics } from './metrics.ts';
@@ -104,9 +104,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     throw err;
   });
   const jobs = (opts.jobs ?? config.jobs.enabled) ? startBackgroundJobs(deps, { log: app.log, ...opts.jobOptions }) : null;
-  // A redaction sweep left unfinished goes on (the webhook writer thread resumes its own).
-  const sweeper = webhookWriter ? null : mainRedactionSweeper(deps);
-  if (sweeper && sweepPending(deps.db)) sweeper.kick();
+  // A compliance pass left unfinished goes on (the webhook writer thread resumes its own).
+  const passes = webhookWriter ? null : mainCompliancePasses(deps);
+  if (passes && passPending(deps.db)) passes.kick();
   let closed = false;
   return {
     app,
@@ -130,7 +130,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         clearInterval(sweep);
       }
       await webhookWriter?.stop(); // every delivery handed to the thread is answered first
-      await sweeper?.stop();
+      await passes?.stop();
       await deps.writer.drain();
       await deps.telemetry?.stop(); // every batch handed to the thread is committed first
       await checkpointer.stop();

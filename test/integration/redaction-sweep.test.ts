@@ -13,7 +13,8 @@ import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createKeys } from '../../backend/src/keys.ts';
 import { createGroupWriter } from '../../backend/src/store/writer.ts';
 import { exportCustomerData, redactCustomer, redactShop, REDACT_INLINE_MAX_EVENTS } from '../../backend/src/ingest/compliance.ts';
-import { startRedactionSweeper, sweepPending, sweepStep } from '../../backend/src/ingest/redaction-sweep.ts';
+import { sweepPending, sweepStep } from '../../backend/src/ingest/redaction-sweep.ts';
+import { startCompliancePasses } from '../../backend/src/ingest/compliance-passes.ts';
 import { webhookHeaders } from '../../simulator/sign.ts';
 import { SHOP, startTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../helpers/backend.ts';
 
@@ -187,9 +188,9 @@ describe('the sweep, step by step', () => {
     redact();
     redact();
     expect(count(s.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(2);
-    expect(JSON.stringify(exportCustomerData(s.db, s.keys, SHOP, String(C1), null, []))).not.toContain('redaction_sweeps');
-    // The sweeper, through a group writer, runs both passes to the end.
-    const sweeper = startRedactionSweeper(createGroupWriter(s.db), { stepEvents: 4, pauseMs: 0 });
+    expect(JSON.stringify(exportCustomerData(s.db, SHOP, String(C1), []))).not.toContain('redaction_sweeps');
+    // The compliance passes, through a group writer, run both sweeps to the end.
+    const sweeper = startCompliancePasses(createGroupWriter(s.db), { stepEvents: 4, pauseMs: 0 });
     sweeper.kick();
     await sweeper.idle();
     expect(sweeper.stats.steps).toBe(16); // 31 ids in steps of 4, twice (no email: no orders pass)

@@ -345,6 +345,9 @@ describe('privacy: no personal data stored, and a redacted customer stays gone',
       expect((await webhook('customers/data_request', dr)).ok).toBe(true);
     }
     await jobsIdle(120_000);
+    // The data requests took the long store's path too: each export written by its last step.
+    expect(readFileSync(join(logsDir, 'serve.log'), 'utf8')).toContain('guest orders are searched in steps');
+    await waitFor(() => count('SELECT count(*) FROM data_request_scans') === 0, 60_000, 'the data request scans');
     expect(count(`SELECT count(*) FROM quarantine WHERE shop = ?`, SHOP)).toBeGreaterThanOrEqual(malformed);
     expect(count(`SELECT count(*) FROM data_requests WHERE shop = ?`, SHOP)).toBe(customers.length);
 
@@ -439,6 +442,7 @@ describe('privacy: no personal data stored, and a redacted customer stays gone',
     expect((await webhook('customers/create', customerPayload(victim, store))).ok).toBe(true);
     expect((await webhook('orders/create', JSON.stringify(orderPayload(theirOrders()[1]!, store)).replace(/"quantity":\d+/, '"quantity":"x"'))).ok).toBe(true);
     await jobsIdle(60_000);
+    await waitFor(() => count('SELECT count(*) FROM data_request_scans') === 0, 60_000, 'the data request scan');
 
     const subjects = (): string[] => {
       const orders = theirOrders();

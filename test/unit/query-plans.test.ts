@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createKeys } from '../../backend/src/keys.ts';
 import { customerOrderCount } from '../../backend/src/serve/recommend.ts';
-import { exportCustomerData, redactCustomer } from '../../backend/src/ingest/compliance.ts';
+import { recordDataRequest, redactCustomer } from '../../backend/src/ingest/compliance.ts';
+import { scanStep } from '../../backend/src/ingest/data-request-export.ts';
 import { attributeOrder, REC_PROPERTY } from '../../backend/src/track/conversions.ts';
 import { createRecIds } from '../../backend/src/serve/rec-id.ts';
 import { customerInsights } from '../../backend/src/insights/customer-insights.ts';
@@ -79,13 +80,17 @@ describe('per-customer and per-recommendation lookups use their index', () => {
     attributeOrder(db, keys, SHOP, { line_items: [{ id: 9001, properties: [{ name: REC_PROPERTY, value: recId }] }] }, order('1001', [line]));
     customerInsights({ db, artifactsDir: join(dir, 'artifacts'), artifacts: new SummaryCache(2), now: new Date('2026-07-02T00:00:00Z') }, SHOP, '1001');
     const exporting = prepared.length;
-    exportCustomerData(db, keys, SHOP, '1001', 'one@example.com', []);
-    // The one whole-shop read left on purpose: customers/data_request finds guest orders by email
-    // hash, which no index serves (migration 010; ~110 ms at 307,840 orders, docs/RELIABILITY.md §5).
-    const exportOrders = prepared.slice(exporting).filter((s) => /FROM orders WHERE shop = \? AND \(customer_id = \? OR email_hash = \?\)/.test(s));
+    const request = { requestId: 'r1', customerId: '1001', email: 'one@example.com', ordersRequested: [] };
+    db.transaction(() => recordDataRequest(db, keys, SHOP, request, '2026-07-02T00:00:00Z'))();
+    // The one whole-shop read left on purpose: on a short store customers/data_request finds guest
+    // orders by email hash, which no index serves (migration 010), inside its own transaction.
+    const exportOrders = prepared.slice(exporting).filter((s) => /FROM orders WHERE shop = \? AND email_hash = \?/.test(s));
     expect(exportOrders).toHaveLength(1);
-    // A log long enough (one row over the limit of 0) that the redaction takes the sweep's path.
+    // A log long enough (one row over the limit of 0) that the redaction and the data request take the paths in steps.
     db.prepare(`INSERT INTO events (shop, topic, source, source_id, received_at, outcome, payload_sha256, payload) VALUES (?, 't', 'import', 'e1', '2026-07-01', 'applied', 'x', '{}')`).run(SHOP);
+    expect(db.transaction(() => recordDataRequest(db, keys, SHOP, request, '2026-07-02T00:00:00Z', { inlineMaxEvents: 0 }))().scan).toBe(true);
+    while (db.transaction(() => scanStep(db, 1))().pending);
+    expect(db.prepare('SELECT count(*) FROM data_requests').pluck().get()).toBe(1);
     db.transaction(() => redactCustomer(db, keys, SHOP, { customerId: '1001', email: 'one@example.com', ordersToRedact: ['5001'] }, '2026-07-02T00:00:00Z', { inlineMaxEvents: 0 }))();
     expect(db.prepare('SELECT count(*) FROM redaction_sweeps').pluck().get()).toBe(1);
     // The statements ran (they are the ones this test is about).

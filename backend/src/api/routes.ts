@@ -6,6 +6,7 @@ import { errorBody } from '../errors.ts';
 import { shopStatus } from '../store/status.ts';
 import { listLeadTimes, setLeadTime } from '../store/product-settings.ts';
 import { makeAuthenticate, targetShop, useApiHeaders } from './auth.ts';
+import { exportPreparing } from '../ingest/data-request-export.ts';
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   useApiHeaders(app);
@@ -48,9 +49,14 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     secured.get('/api/v1/data-requests/:id', async (req, reply) => {
       const shop = targetShop(req, reply, true);
       if (!shop) return reply;
-      const row = deps.db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(shop, (req.params as { id: string }).id) as
+      const { id } = req.params as { id: string };
+      const row = deps.db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(shop, id) as
         { export_json: string; created_at: string } | undefined;
-      if (!row) return reply.code(404).send(errorBody('not_found'));
+      if (!row) {
+        // A long store's export is written in steps after the webhook's answer (data-request-export.ts).
+        if (exportPreparing(deps.db, shop, id)) return reply.code(202).header('Retry-After', '5').send({ status: 'preparing' });
+        return reply.code(404).send(errorBody('not_found'));
+      }
       return { created_at: row.created_at, data: JSON.parse(row.export_json) };
     });
   });

@@ -116,6 +116,22 @@ export interface RedactOptions {
   inlineMaxEvents?: number;
 }
 
+interface LogSpan { first: number | null; last: number | null }
+
+/** The event log's first and last ids (two subqueries: min and max in one SELECT would read the whole log instead of its two ends). */
+function logSpan(db: Db): LogSpan {
+  return db.prepare('SELECT (SELECT min(id) FROM events) AS first, (SELECT max(id) FROM events) AS last').get() as LogSpan;
+}
+
+/**
+ * Whether the store is past the size up to which the compliance topics read whole tables inside
+ * their own transaction (REDACT_INLINE_MAX_EVENTS rows of the log, by id span: every order has
+ * at least one) — past it, customers/redact and customers/data_request go on in steps.
+ */
+function longLog(span: LogSpan, inlineMaxEvents = REDACT_INLINE_MAX_EVENTS): boolean {
+  return span.last !== null && span.last - span.first! + 1 > inlineMaxEvents;
+}
+
 /**
  * Subject columns left out of the redaction's own statements on these tables when a sweep
  * follows, so that each is a lookup by order_id (an index) rather than a read of the table: the
@@ -136,9 +152,8 @@ export function redactCustomer(db: Db, keys: Keys, shop: string, r: CustomerReda
   // keep anything new about the customer out). The sweep looks for the customer's guest orders
   // (by email hash), then for log rows naming them under an order the orders table no longer
   // links to them (an order moved to another customer, a stale version).
-  // Two subqueries: min and max in one SELECT would read the whole log instead of its two ends.
-  const span = db.prepare('SELECT (SELECT min(id) FROM events) AS first, (SELECT max(id) FROM events) AS last').get() as { first: number | null; last: number | null };
-  const sweep = (r.customerId !== null || emailHash !== null) && span.last !== null && span.last - span.first! + 1 > (opts.inlineMaxEvents ?? REDACT_INLINE_MAX_EVENTS);
+  const span = logSpan(db);
+  const sweep = (r.customerId !== null || emailHash !== null) && longLog(span, opts.inlineMaxEvents);
   if (sweep) {
     db.prepare(`INSERT INTO redaction_sweeps (shop, customer_id, email_hash, next_order, next_event, last_event, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(shop, r.customerId, emailHash, emailHash === null ? null : '', span.first, span.last, now);
@@ -224,21 +239,60 @@ export function redactShop(db: Db, shop: string): { rowsDeleted: number } {
   return { rowsDeleted };
 }
 
-/** customers/data_request: everything shopml holds about the customer, as one JSON document. */
-export function exportCustomerData(db: Db, keys: Keys, shop: string, customerId: string | null, email: string | null, ordersRequested: string[]) {
-  const emailHash = email ? keys.emailHash(shop, email) : null;
+export interface DataRequest {
+  requestId: string;
+  customerId: string | null;
+  email: string | null;
+  ordersRequested: string[];
+}
+
+/**
+ * customers/data_request: writes the export to data_requests, or — on a long store with an email
+ * to look for — queues the search for the customer's guest orders (a read of the whole orders
+ * table) as a data_request_scans row done in steps after the answer (data-request-export.ts).
+ */
+export function recordDataRequest(db: Db, keys: Keys, shop: string, r: DataRequest, now: string, opts: RedactOptions = {}): { orders: number | null; scan: boolean } {
+  const emailHash = r.email ? keys.emailHash(shop, r.email) : null;
+  db.prepare('DELETE FROM data_request_scans WHERE shop = ? AND request_id = ?').run(shop, r.requestId);
+  if (emailHash !== null && longLog(logSpan(db), opts.inlineMaxEvents)) {
+    // A redelivered request with the same id starts again: its old export is not the answer now.
+    db.prepare('DELETE FROM data_requests WHERE shop = ? AND request_id = ?').run(shop, r.requestId);
+    db.prepare(`INSERT INTO data_request_scans (shop, request_id, customer_id, email_hash, orders_requested, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(shop, r.requestId, r.customerId, emailHash, JSON.stringify(r.ordersRequested), now);
+    return { orders: null, scan: true };
+  }
+  const guest = emailHash === null ? [] : db.prepare('SELECT order_id FROM orders WHERE shop = ? AND email_hash = ?').pluck().all(shop, emailHash) as string[];
+  const data = exportCustomerData(db, shop, r.customerId, [...r.ordersRequested, ...guest]);
+  writeExport(db, shop, r.requestId, r.customerId, emailHash, now, data);
+  return { orders: data.orders.length, scan: false };
+}
+
+export function writeExport(db: Db, shop: string, requestId: string, customerId: string | null, emailHash: string | null, createdAt: string, data: CustomerExport): void {
+  db.prepare(`INSERT OR REPLACE INTO data_requests (shop, request_id, customer_id, email_hash, created_at, export_json) VALUES (?, ?, ?, ?, ?, ?)`)
+    .run(shop, requestId, customerId, emailHash, createdAt, JSON.stringify(data));
+}
+
+export type CustomerExport = ReturnType<typeof exportCustomerData>;
+
+/**
+ * Everything shopml holds about the customer, as one JSON document: their customer row, their
+ * orders (by customer id, an index) and the other orders named (requested, or found by email
+ * hash), each read by key with its lines, and every per-customer output.
+ */
+export function exportCustomerData(db: Db, shop: string, customerId: string | null, orderIds: Iterable<string>) {
   const customer = customerId ? db.prepare('SELECT * FROM customers WHERE shop = ? AND customer_id = ?').get(shop, customerId) ?? null : null;
-  const orders = db.prepare(`SELECT * FROM orders WHERE shop = ? AND (customer_id = ? OR email_hash = ?) ORDER BY created_at`).all(shop, customerId, emailHash) as { order_id: string }[];
+  const orders = (customerId ? db.prepare('SELECT * FROM orders INDEXED BY orders_shop_customer WHERE shop = ? AND customer_id = ?').all(shop, customerId) : []) as { order_id: string; created_at: string }[];
   const known = new Set(orders.map((o) => o.order_id));
   const getOrder = db.prepare('SELECT * FROM orders WHERE shop = ? AND order_id = ?');
-  for (const id of ordersRequested) if (!known.has(id)) {
-    const o = getOrder.get(shop, id) as { order_id: string } | undefined;
+  for (const id of orderIds) if (!known.has(id)) {
+    const o = getOrder.get(shop, id) as { order_id: string; created_at: string } | undefined;
     if (o) { orders.push(o); known.add(id); }
   }
+  orders.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
   const lines = db.prepare('SELECT * FROM order_lines WHERE shop = ? AND order_id = ? ORDER BY line_id');
   const outputs: Record<string, unknown[]> = {};
   for (const { table, columns, indexOn } of tables(db)) {
-    if (['orders', 'order_lines', 'customers', 'events', 'data_requests', 'tombstones', 'redaction_sweeps'].includes(table)) continue;
+    if (['orders', 'order_lines', 'customers', 'events', 'data_requests', 'data_request_scans', 'tombstones', 'redaction_sweeps'].includes(table)) continue;
     if (customerId && columns.has('shop') && columns.has('customer_id')) {
       const rows = db.prepare(`SELECT * FROM "${table}"${indexedBy(indexOn, 'customer_id')} WHERE shop = ? AND customer_id = ?`).all(shop, customerId);
       if (rows.length) outputs[table] = rows;

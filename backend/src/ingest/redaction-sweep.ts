@@ -3,14 +3,14 @@
 // long, leaves a redaction_sweeps row; a sweeper then deletes the customer's guest orders (found
 // by email hash, SWEEP_STEP_ORDERS orders read per step) with every row about them, and the log's
 // rows that name the customer or their email hash (SWEEP_STEP_EVENTS ids per step), each step one
-// short write through the group writer of whichever thread applies webhooks — so the write lock
-// is held ~2 ms at a time instead of for one read of both tables, and deliveries commit in between.
+// short write through the group writer of whichever thread applies webhooks (the compliance
+// passes, compliance-passes.ts) — so the write lock is held ~2 ms at a time instead of for one
+// read of both tables, and deliveries commit in between.
 //
 // Steps are idempotent and the row records how far the pass got, so a crash only means the
-// sweeper of the next start (the webhook writer thread, or the main connection when there is
-// none) finds the row and goes on.
+// passes of the next start (the webhook writer thread, or the main connection when there is
+// none) find the row and go on.
 import type { Db } from '../store/db.ts';
-import { StoreUnavailableError, type GroupWriter } from '../store/writer.ts';
 import { deleteOrdersData, subjectCondition } from './compliance.ts';
 
 /** Event ids per step: ~3 MB of the log, ~1–2 ms when cached (10 ms from the disk). */
@@ -39,6 +39,11 @@ function stmts(db: Db) {
   return s;
 }
 
+/** The shop's next `limit` orders after `after` in order_id order, as [order_id, email_hash] (shared with data-request-export.ts). */
+export function ordersAfter(db: Db, shop: string, after: string, limit: number): [string, string | null][] {
+  return stmts(db).orders.all(shop, after, limit) as [string, string | null][];
+}
+
 /** One step of the oldest pending sweep (call inside a write transaction). */
 export function sweepStep(db: Db, stepEvents = SWEEP_STEP_EVENTS, stepOrders = SWEEP_STEP_ORDERS): { deleted: number; pending: boolean } {
   const s = stmts(db);
@@ -46,7 +51,7 @@ export function sweepStep(db: Db, stepEvents = SWEEP_STEP_EVENTS, stepOrders = S
   if (!row) return { deleted: 0, pending: false };
   if (row.next_order !== null && row.email_hash !== null) {
     // The orders pass: the next orders by id; those with the email hash go, with every row about them.
-    const batch = s.orders.all(row.shop, row.next_order, stepOrders) as [string, string | null][];
+    const batch = ordersAfter(db, row.shop, row.next_order, stepOrders);
     const guest = batch.filter(([, e]) => e === row.email_hash).map(([id]) => id);
     const deleted = deleteOrdersData(db, row.shop, guest);
     s.advanceOrders.run(batch.length < stepOrders ? null : batch[batch.length - 1]![0], row.id);
@@ -69,73 +74,3 @@ export function sweepPending(db: Db): boolean {
   return stmts(db).any.get() !== undefined;
 }
 
-export interface RedactionSweeper {
-  /** Starts sweeping if it is not already: after a redaction left a row, and at start-up. */
-  kick(): void;
-  /** Resolves when the sweeper has nothing left to do (or stopped). */
-  idle(): Promise<void>;
-  /** No step starts after this; resolves when the one in flight (if any) has committed. */
-  stop(): Promise<void>;
-  readonly stats: { steps: number; deleted: number; errors: number };
-}
-
-export interface SweeperOptions {
-  /** Pause between two steps, ms: deliveries queued meanwhile commit first. Default 2. */
-  pauseMs?: number;
-  /** Wait after the store could not write, ms. Default 1000. */
-  retryMs?: number;
-  stepEvents?: number;
-  onError?: (err: unknown) => void;
-}
-
-export function startRedactionSweeper(writer: GroupWriter, opts: SweeperOptions = {}): RedactionSweeper {
-  const pauseMs = opts.pauseMs ?? 2;
-  const retryMs = opts.retryMs ?? 1000;
-  const stats = { steps: 0, deleted: 0, errors: 0 };
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  let retry: NodeJS.Timeout | null = null;
-
-  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      let r: { deleted: number; pending: boolean };
-      try {
-        r = await writer.write((db) => sweepStep(db, opts.stepEvents));
-      } catch (err) {
-        stats.errors++;
-        opts.onError?.(err);
-        // A store that cannot write now (locked, full): again later. Anything else (the
-        // connection closed under us) ends this run; the next kick or start-up goes on.
-        if (err instanceof StoreUnavailableError && !stopped) {
-          retry = setTimeout(() => { retry = null; kick(); }, retryMs);
-          retry.unref();
-        }
-        return;
-      }
-      stats.steps++;
-      stats.deleted += r.deleted;
-      if (!r.pending) return;
-      await pause(pauseMs);
-    }
-  }
-
-  function kick(): void {
-    if (stopped || running) return;
-    running = loop().finally(() => { running = null; });
-  }
-
-  return {
-    stats,
-    kick,
-    async idle() {
-      while (running) await running;
-    },
-    async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      await running;
-    },
-  };
-}

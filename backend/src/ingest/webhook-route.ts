@@ -10,7 +10,7 @@ import { StoreUnavailableError } from '../store/writer.ts';
 import { applyWebhook, COMPLIANCE_TOPICS, LIFECYCLE_TOPICS, shopNamedIn, type WebhookDelivery, type WebhookResult } from './webhooks.ts';
 import { DATA_TOPICS } from './normalize-rest.ts';
 import { webhookWriterOf } from './webhook-writer.ts';
-import { startRedactionSweeper, type RedactionSweeper } from './redaction-sweep.ts';
+import { startCompliancePasses, type CompliancePasses } from './compliance-passes.ts';
 
 export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -50,9 +50,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       deps.metrics.webhooks.inc({ topic: v.topic, outcome: result.outcome === 'applied' ? 'accepted' : result.outcome });
       if (result.outcome === 'quarantined') req.log.warn({ shop: v.shop, topic: v.topic, reason: result.reason }, 'webhook quarantined');
       if (result.bulkOperationId) deps.onBulkFinished?.(v.shop, result.bulkOperationId);
-      if (result.redactionSweep) {
-        req.log.info({ shop: v.shop }, 'customers/redact: the event log and guest orders follow in steps (redaction sweep)');
-        if (!thread) mainRedactionSweeper(deps).kick(); // the thread runs its own
+      if (result.pendingPass) {
+        req.log.info({ shop: v.shop, topic: v.topic }, v.topic === 'customers/redact'
+          ? 'customers/redact: the event log and guest orders follow in steps (redaction sweep)'
+          : 'customers/data_request: guest orders are searched in steps, the export follows');
+        if (!thread) mainCompliancePasses(deps).kick(); // the thread runs its own
       }
       // Quarantined deliveries are answered 200 as well: Shopify would otherwise retry a
       // payload that will never validate for hours. The reason is kept with the row.
@@ -68,12 +70,12 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
 }
 
-// Without a webhook writer thread, customers/redact's sweeps (redaction-sweep.ts) run on the main
-// connection's group writer; runtime.ts kicks it at start-up and stops it before closing.
-const sweepers = new WeakMap<AppDeps, RedactionSweeper>();
+// Without a webhook writer thread, the compliance passes (compliance-passes.ts) run on the main
+// connection's group writer; runtime.ts kicks them at start-up and stops them before closing.
+const passes = new WeakMap<AppDeps, CompliancePasses>();
 
-export function mainRedactionSweeper(deps: AppDeps): RedactionSweeper {
-  let s = sweepers.get(deps);
-  if (!s) sweepers.set(deps, (s = startRedactionSweeper(deps.writer)));
+export function mainCompliancePasses(deps: AppDeps): CompliancePasses {
+  let s = passes.get(deps);
+  if (!s) passes.set(deps, (s = startCompliancePasses(deps.writer)));
   return s;
 }

@@ -10,7 +10,7 @@ import { openDb } from '../store/db.ts';
 import { createGroupWriter, StoreUnavailableError } from '../store/writer.ts';
 import { createKeys } from '../keys.ts';
 import { applyWebhook } from './webhooks.ts';
-import { startRedactionSweeper, sweepPending } from './redaction-sweep.ts';
+import { passPending, startCompliancePasses } from './compliance-passes.ts';
 import type { ThreadReply, ThreadRequest, WebhookWriterThreadData } from './webhook-writer.ts';
 
 const { path, secretKey, busyTimeoutMs, maxBatch, redactInlineMaxEvents } = workerData as WebhookWriterThreadData;
@@ -27,10 +27,10 @@ const keys = createKeys(secretKey);
 // wakes 1, 2, 4 … ms later (later still on a busy machine). Past that, the timer path as elsewhere.
 const BUSY_SPIN_MS = 20;
 const writer = createGroupWriter(db, { maxBatch, spinOnBusyMs: BUSY_SPIN_MS, ownsConnection: true });
-// customers/redact's steps over a long event log run here, between deliveries; a pass left
-// unfinished by a crash or stop goes on when the thread starts.
-const sweeper = startRedactionSweeper(writer);
-if (sweepPending(db)) sweeper.kick();
+// The compliance topics' steps on a long store (a redaction's sweep, a data request's scan) run
+// here, between deliveries; a pass left unfinished by a crash or stop goes on when the thread starts.
+const passes = startCompliancePasses(writer);
+if (passPending(db)) passes.kick();
 
 // Replies of one group commit go back in one message. Every write of a batch settles in the
 // same microtask checkpoint after its COMMIT; a tick scheduled from the first settlement runs
@@ -57,7 +57,7 @@ port.on('message', (m: ThreadRequest) => {
     for (const { seq, delivery } of m.items) {
       writer.write((d) => applyWebhook(d, keys, delivery, { redactInlineMaxEvents })).then(
         (value) => {
-          if (value.redactionSweep) sweeper.kick();
+          if (value.pendingPass) passes.kick();
           answer({ seq, ok: true, value });
         },
         (err: unknown) => answer(failure(seq, err)),
@@ -71,8 +71,8 @@ port.on('message', (m: ThreadRequest) => {
   }
   if (m.type === 'stop') {
     // Everything posted before 'stop' is queued ahead of the drain marker, so it commits first.
-    // A sweep stops between two steps; the next start goes on from its row.
-    void sweeper.stop().then(() => writer.drain()).then(() => {
+    // The passes stop between two steps; the next start goes on from their rows.
+    void passes.stop().then(() => writer.drain()).then(() => {
       send();
       db.close();
       port.postMessage({ type: 'stopped' });

@@ -7,7 +7,7 @@ import type { Keys } from '../keys.ts';
 import type { IngestOutcome } from './types.ts';
 import { mentionsTombstoned, recordEvent } from './record.ts';
 import { DATA_TOPICS, normalizeWebhook, ValidationError } from './normalize-rest.ts';
-import { exportCustomerData, markUninstalled, redactCustomer, redactShop } from './compliance.ts';
+import { markUninstalled, recordDataRequest, redactCustomer, redactShop } from './compliance.ts';
 import { jsonErrorSummary, scrubPersonalData, scrubText } from './scrub.ts';
 import { attributeOrder } from '../track/conversions.ts';
 
@@ -27,8 +27,11 @@ export interface WebhookResult {
   reason?: string;
   /** Set for bulk_operations/finish so the caller can wake a waiting export. */
   bulkOperationId?: string;
-  /** customers/redact left the event log to a sweep in steps (redaction-sweep.ts): the caller starts its sweeper. */
-  redactionSweep?: true;
+  /**
+   * customers/redact or customers/data_request left work to compliance passes in steps
+   * (compliance-passes.ts: a redaction sweep, a data request's scan): the caller starts them.
+   */
+  pendingPass?: true;
 }
 
 export const COMPLIANCE_TOPICS = new Set(['customers/redact', 'customers/data_request', 'shop/redact']);
@@ -94,7 +97,7 @@ export function shopNamedIn(topic: string, rawBody: string): string | null {
 }
 
 export interface ApplyOptions {
-  /** customers/redact: see REDACT_INLINE_MAX_EVENTS (config SHOPML_REDACT_INLINE_EVENTS). */
+  /** customers/redact and customers/data_request: see REDACT_INLINE_MAX_EVENTS (config SHOPML_REDACT_INLINE_EVENTS). */
   redactInlineMaxEvents?: number;
 }
 
@@ -138,18 +141,16 @@ export function applyWebhook(db: Db, keys: Keys, d: WebhookDelivery, opts: Apply
       const r = redactCustomer(db, keys, d.shop, { customerId, email, ordersToRedact: asIdList(body.orders_to_redact) }, d.receivedAt, { inlineMaxEvents: opts.redactInlineMaxEvents });
       // The log keeps that a redaction happened, never whom it was about.
       logOnly(db, d, { rows_deleted: r.rowsDeleted, orders_to_redact: asIdList(body.orders_to_redact).length });
-      return { outcome: 'applied', ...(r.sweep ? { redactionSweep: true as const } : {}) };
+      return { outcome: 'applied', ...(r.sweep ? { pendingPass: true as const } : {}) };
     }
     case 'customers/data_request': {
       const customer = (body.customer ?? {}) as Record<string, unknown>;
       const requestId = asId((body.data_request as Record<string, unknown> | undefined)?.id) ?? d.webhookId;
       const customerId = asId(customer.id);
       const email = typeof customer.email === 'string' && customer.email ? customer.email : null;
-      const data = exportCustomerData(db, keys, d.shop, customerId, email, asIdList(body.orders_requested));
-      db.prepare(`INSERT OR REPLACE INTO data_requests (shop, request_id, customer_id, created_at, export_json) VALUES (?, ?, ?, ?, ?)`)
-        .run(d.shop, requestId, customerId, d.receivedAt, JSON.stringify(data));
-      logOnly(db, d, { data_request_id: requestId, orders: data.orders.length });
-      return { outcome: 'applied' };
+      const r = recordDataRequest(db, keys, d.shop, { requestId, customerId, email, ordersRequested: asIdList(body.orders_requested) }, d.receivedAt, { inlineMaxEvents: opts.redactInlineMaxEvents });
+      logOnly(db, d, { data_request_id: requestId, ...(r.scan ? { export: 'in steps' } : { orders: r.orders }) });
+      return { outcome: 'applied', ...(r.scan ? { pendingPass: true as const } : {}) };
     }
     case 'shop/redact': {
       const r = redactShop(db, d.shop);
