@@ -26,3 +26,16 @@ export function useTempDb(prefix: string, setup?: (t: TempDb) => void): TempDb {
   });
   return t;
 }
+
+/** Makes fresh temporary folders (`make()`) for a test file or describe block; all removed in afterAll. */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+}

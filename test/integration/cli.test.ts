@@ -1,5 +1,5 @@
 // The `shopml` command as a user runs it: a separate Node process, real files.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,7 @@ describe('shopml CLI', () => {
   }, 70_000);
 
   const dir = mkdtempSync(join(tmpdir(), 'shopml-demo-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   // The demo as a newcomer runs it (`npx shopml demo`), stopped by --for: a separate process with
   // the simulator, the backend on SQLite, two trainings, a canary, live signed orders and
@@ -176,6 +177,7 @@ describe('shopml CLI', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not empty and not a demo directory/);
     expect(readFileSync(join(other, 'keep.txt'), 'utf8')).toBe('mine');
+    rmSync(other, { recursive: true, force: true });
   });
 
   it('train runs the quality gate with configurable thresholds; quality shows the stored report', () => {

@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createPrng } from '../../backend/src/ml/prng.ts';
 import { VARIANTS, variantFor, type Variant } from '../../backend/src/rollout/bucket.ts';
@@ -14,16 +12,19 @@ import {
   buildReport, decide, experimentReport, manualDecision, planCanary, runPolicy, trafficBaseline,
   type DecisionFigures, type MoveAlias, type MoveContext,
 } from '../../backend/src/rollout/policy.ts';
+import { useTempDirs } from '../helpers/temp-db.ts';
 
 const SHOP = 'rollout-test.myshopify.com';
 const CHAMP = 'a'.repeat(64), CHALL = 'b'.repeat(64);
 const T0 = '2026-03-02T00:00:00.000Z';
 const dayAt = (d: number, h = 12) => new Date(Date.parse(T0) + d * 86_400_000 + h * 3_600_000).toISOString();
 
+const tempDir = useTempDirs('shopml-rollout-');
 let db: Db;
 beforeEach(() => {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'shopml-rollout-')), 'db.sqlite'));
+  db = openDb(join(tempDir(), 'db.sqlite'));
 });
+afterEach(() => db.close());
 
 interface Move { shop: string; kind: string; alias: string; version: string | null; reason: string; actor: string; figures: DecisionFigures; ctx: MoveContext }
 function mover(): { moves: Move[]; moveAlias: MoveAlias } {

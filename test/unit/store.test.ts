@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { migrationFiles, openDb } from '../../backend/src/store/db.ts';
 import { createGroupWriter, StoreUnavailableError } from '../../backend/src/store/writer.ts';
 import { schemaDoc } from '../../scripts/schema-doc.ts';
+import { useTempDirs } from '../helpers/temp-db.ts';
 
-const tmp = () => join(mkdtempSync(join(tmpdir(), 'shopml-store-')), 'db.sqlite');
+const tempDir = useTempDirs('shopml-store-');
+const tmp = () => join(tempDir(), 'db.sqlite');
 
 describe('store', () => {
   it('opens with WAL, foreign keys, FULL sync and every migration applied once', () => {
