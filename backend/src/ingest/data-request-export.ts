@@ -6,6 +6,7 @@
 // write lock held. The last step writes the export and deletes the scan's row. Steps are
 // idempotent (the row records how far the scan got), so a crash only means the next start goes on.
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import { exportCustomerData, writeExport } from './compliance.ts';
 import { ordersAfter } from './redaction-sweep.ts';
 
@@ -14,7 +15,6 @@ export const SCAN_STEP_ORDERS = 2000;
 
 interface ScanRow { id: number; shop: string; request_id: string; customer_id: string | null; email_hash: string; orders_requested: string; found: string; next_order: string; created_at: string }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     oldest: db.prepare('SELECT id, shop, request_id, customer_id, email_hash, orders_requested, found, next_order, created_at FROM data_request_scans ORDER BY id LIMIT 1'),
@@ -23,11 +23,7 @@ function prepare(db: Db) {
     any: db.prepare('SELECT 1 FROM data_request_scans LIMIT 1').pluck(),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 /** One step of the oldest pending scan (call inside a write transaction); `exported` when it wrote the export. */
 export function scanStep(db: Db, stepOrders = SCAN_STEP_ORDERS): { exported: boolean; pending: boolean } {

@@ -3,6 +3,7 @@
 // bulk exports). Idempotent on (shop, source_id); stale updates are logged but never overwrite
 // newer state; events about a redacted customer are suppressed and nothing is written.
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import type { Keys } from '../keys.ts';
 import type { IngestOutcome, NormalizedEvent, NormalizedOrder } from './types.ts';
 
@@ -17,7 +18,6 @@ export interface RecordInput {
   event: NormalizedEvent;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 
 function prepare(db: Db) {
   return {
@@ -63,11 +63,7 @@ function prepare(db: Db) {
   };
 }
 
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 /** Column order of an order event's lines in the stored payload. */
 const LINE_COLUMNS = ['id', 'productId', 'variantId', 'sku', 'title', 'quantity', 'price', 'lineKind', 'refundedQuantity'] as const;

@@ -11,6 +11,7 @@
 // passes of the next start (the webhook writer thread, or the main connection when there is
 // none) find the row and go on.
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import { deleteOrdersData, subjectCondition } from './compliance.ts';
 
 /** Event ids per step: ~3 MB of the log, ~1–2 ms when cached (10 ms from the disk). */
@@ -22,7 +23,6 @@ const EVENT_COLUMNS = new Set(['customer_id', 'email_hash']);
 
 interface SweepRow { id: number; shop: string; customer_id: string | null; email_hash: string | null; next_order: string | null; next_event: number; last_event: number }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     oldest: db.prepare('SELECT id, shop, customer_id, email_hash, next_order, next_event, last_event FROM redaction_sweeps ORDER BY id LIMIT 1'),
@@ -33,11 +33,7 @@ function prepare(db: Db) {
     any: db.prepare('SELECT 1 FROM redaction_sweeps LIMIT 1').pluck(),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 /** The shop's next `limit` orders after `after` in order_id order, as [order_id, email_hash] (shared with data-request-export.ts). */
 export function ordersAfter(db: Db, shop: string, after: string, limit: number): [string, string | null][] {

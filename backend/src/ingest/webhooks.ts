@@ -3,6 +3,7 @@
 // nothing.
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import type { Keys } from '../keys.ts';
 import type { IngestOutcome } from './types.ts';
 import { mentionsTombstoned, recordEvent } from './record.ts';
@@ -41,7 +42,6 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 
 function prepare(db: Db) {
   return {
@@ -53,11 +53,7 @@ function prepare(db: Db) {
   };
 }
 
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 /** Kept instead of the body when it names a customer or order that was redacted. */
 const WITHHELD = '"withheld: the body names a redacted customer or order"';

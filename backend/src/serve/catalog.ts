@@ -10,6 +10,7 @@
 // Products the catalog has never seen (orders imported before any product webhook or catalog
 // backfill) are served with what is known — the id — as popularity does.
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 
 export interface ServedProduct {
   id: string;
@@ -34,7 +35,6 @@ const FULL_RELOAD_OVER = 300;
 interface ProductRow { product_id: string; title: string | null; handle: string | null; status: string | null; deleted_at: string | null }
 interface VariantRow { product_id: string; variant_id: string; price: number | null; image: string | null; levels: number; available: number | null }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   // Variants with their stock summed over locations. (Two queries joined in memory: without
   // statistics SQLite would otherwise scan the shop's variants once per product.)
@@ -54,11 +54,7 @@ function prepare(db: Db) {
     productOfItem: db.prepare('SELECT product_id FROM variants INDEXED BY variants_inventory_item WHERE shop = ? AND inventory_item_id = ?').pluck(),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 function entryOf(p: ProductRow, variants: VariantRow[], currency: string): Entry {
   variants.sort((a, b) => (a.variant_id.length - b.variant_id.length) || (a.variant_id < b.variant_id ? -1 : a.variant_id > b.variant_id ? 1 : 0));

@@ -5,6 +5,7 @@
 // Every change bumps `serve_settings.generation`; servers compare it on each request, so a
 // change from the CLI (another process) or the API applies to the next request.
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 
 export const DEFAULT_MIN_HISTORY_ORDERS = 1;
 export const DEFAULT_ATTRIBUTION_DAYS = 7;
@@ -36,7 +37,6 @@ export class ControlError extends Error {
   override name = 'ControlError';
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     generation: db.prepare('SELECT generation FROM serve_settings WHERE shop = ?').pluck(),
@@ -54,11 +54,7 @@ function prepare(db: Db) {
     setSettings: db.prepare(`UPDATE serve_settings SET min_history_orders = coalesce(?, min_history_orders), attribution_days = coalesce(?, attribution_days) WHERE shop = ?`),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 /** The shop's control generation: 0 when it never had a control set. One primary-key read. */
 export function controlsGeneration(db: Db, shop: string): number {

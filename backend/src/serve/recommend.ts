@@ -14,6 +14,7 @@
 // out-of-stock products. A version whose artifact cannot be loaded is served popularity (the
 // arm is kept, `model_version` says "popularity", `fallback` says why).
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import { personalList, relatedProducts, type RecommendArtifact } from '../models/recommend/index.ts';
 import type { Catalog, ServedProduct } from './catalog.ts';
 import type { Controls } from './controls.ts';
@@ -180,7 +181,6 @@ function eligibleForPersonal(s: ShopState, customerId: string): boolean {
   return min <= 1 || s.orderCount(customerId) >= min;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     personal: db.prepare('SELECT output_json FROM customer_outputs WHERE shop = ? AND model_version = ? AND customer_id = ?').pluck(),
@@ -190,11 +190,7 @@ function prepare(db: Db) {
     orders: db.prepare(`SELECT count(*) FROM orders INDEXED BY orders_shop_customer WHERE shop = ? AND customer_id = ? AND kind = 'order' AND cancelled_at IS NULL`).pluck(),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 export function readPersonalList(db: Db, shop: string, version: string, customerId: string): string[] | null {
   const json = stmts(db).personal.get(shop, version, customerId) as string | undefined;

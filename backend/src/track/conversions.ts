@@ -18,6 +18,7 @@
 // customer's order costs one primary-key read and one indexed range read. Whatever fails here
 // is rolled back to a savepoint and never fails the webhook.
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import type { Keys } from '../keys.ts';
 import type { NormalizedOrder } from '../ingest/types.ts';
 import { attributionDays } from '../serve/controls.ts';
@@ -89,7 +90,6 @@ export function recProperties(payload: Record<string, unknown>): Map<string, str
 
 interface EventRow { rec_id: string; type: string; product_id: string | null; product_ids: string | null; variant: string; model_version: string | null; experiment_id: number | null; occurred_at: string }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     unitOfRec: db.prepare('SELECT unit FROM storefront_events INDEXED BY storefront_events_rec WHERE shop = ? AND rec_id = ? AND unit IS NOT NULL LIMIT 1').pluck(), // not every event of the shop
@@ -101,11 +101,7 @@ function prepare(db: Db) {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = perConnection(prepare);
 
 interface Attribution { lineId: string; productId: string; revenue: number; unit: string | null; variant: ServedVariant; version: string | null; experiment: number | null; recId: string; method: 'property' | 'window'; recommendedAt: string }
 

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import type { Db } from '../store/db.ts';
+import { perConnection } from '../store/per-connection.ts';
 import { errorBody } from '../errors.ts';
 import { isRedacted } from '../ingest/record.ts';
 import { rawBytesOf, utf8Of } from '../http/raw-body.ts';
@@ -46,14 +47,12 @@ function occurredAt(given: string | undefined, nowMs: number): string {
   return new Date(nowMs).toISOString();
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepareInsert>>();
-const prepareInsert = (db: Db) => db.prepare<unknown[]>(`INSERT OR IGNORE INTO storefront_events (shop, event_id, type, unit, customer_id, product_id, rec_id, occurred_at, variant, model_version, experiment_id, product_ids)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+const insertStatement = perConnection((db: Db) => db.prepare<unknown[]>(`INSERT OR IGNORE INTO storefront_events (shop, event_id, type, unit, customer_id, product_id, rec_id, occurred_at, variant, model_version, experiment_id, product_ids)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`));
 
 /** Stores the events (must run in a transaction); returns how many were new. */
 export function storeEvents(db: Db, recIds: RecIds, shop: string, customerId: string | null, body: EventsBody, nowMs: number): number {
-  let ins = statements.get(db);
-  if (!ins) statements.set(db, (ins = prepareInsert(db)));
+  const ins = insertStatement(db);
   let stored = 0;
   for (const e of body.events) {
     const info = e.rec_id ? recIds.parse(shop, e.rec_id) : null;
