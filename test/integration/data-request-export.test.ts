@@ -4,33 +4,20 @@
 // export the inline path writes. Through the webhook writer thread, through the main connection
 // after a restart that interrupted it, and step by step.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../backend/src/config.ts';
-import { startRuntime, type Runtime } from '../../backend/src/runtime.ts';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createKeys } from '../../backend/src/keys.ts';
 import { createGroupWriter } from '../../backend/src/store/writer.ts';
-import { recordDataRequest, redactCustomer, REDACT_INLINE_MAX_EVENTS, type DataRequest } from '../../backend/src/ingest/compliance.ts';
+import { recordDataRequest, redactCustomer, type DataRequest } from '../../backend/src/ingest/compliance.ts';
 import { scanPending, scanStep } from '../../backend/src/ingest/data-request-export.ts';
 import { passPending, startCompliancePasses } from '../../backend/src/ingest/compliance-passes.ts';
-import { webhookHeaders } from '../../simulator/sign.ts';
-import { SHOP, startTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../helpers/backend.ts';
+import { SHOP, startTestBackend, type TestBackend } from '../helpers/backend.ts';
+import { acrossRestart, count, customer, deliver, fillLog, orderFixture, until } from '../helpers/long-store.ts';
 
-const orderFixture = JSON.parse(readFileSync(new URL('../fixtures/orders-create.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const C1 = 7000000000401;
 const C3 = 7000000000403;
-const customer = (id: number, email: string) => ({ ...(orderFixture.customer as object), id, email });
-
-async function deliver(url: string, topic: string, body: unknown) {
-  const rawBody = JSON.stringify(body);
-  const headers = webhookHeaders({ secret: TEST_SECRET, shop: SHOP, topic, rawBody, webhookId: randomUUID() });
-  const res = await fetch(`${url}/webhooks`, { method: 'POST', headers, body: rawBody });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return (await res.json()) as { outcome: string };
-}
 
 const dataRequest = (requestId: number, email = 'one@example.com') =>
   ({ shop_id: 1, shop_domain: SHOP, orders_requested: [6000000000403], customer: { id: C1, email, phone: null }, data_request: { id: requestId } });
@@ -40,23 +27,6 @@ async function seedCustomers(url: string): Promise<void> {
   await deliver(url, 'orders/create', { ...orderFixture, id: 6000000000401, customer: customer(C1, 'one@example.com'), email: 'one@example.com' });
   await deliver(url, 'orders/create', { ...orderFixture, id: 6000000000402, customer: null, email: 'one@example.com' });
   await deliver(url, 'orders/create', { ...orderFixture, id: 6000000000403, customer: customer(C3, 'three@example.com'), email: 'three@example.com' });
-}
-
-/** Enough other events (another shop's) that the log is past the inline limit. */
-function fillLog(db: Db, n = REDACT_INLINE_MAX_EVENTS + 500): void {
-  db.prepare(`WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?)
-    INSERT INTO events (shop, topic, source, source_id, received_at, outcome, payload_sha256, payload)
-    SELECT 'filler.myshopify.com', 'products/update', 'import', 'filler-' || i, '2026-07-01T00:00:00Z', 'applied', 'x', '{}' FROM k`).run(n);
-}
-
-const count = (db: Db, sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const exportedOrders = (db: Db, requestId: string): string[] =>
@@ -98,28 +68,21 @@ describe('customers/data_request on a long store', () => {
   });
 
   it('without the thread (main connection), and after a restart that interrupted it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shopml-scan-'));
-    const config = loadConfig(testEnv(dir));
-    let rt: Runtime | null = await startRuntime(config, { defaultMetrics: false, webhookWriterThread: false });
-    try {
+    await acrossRestart(async (rt) => {
       await seedCustomers(rt.url);
       fillLog(rt.deps.db);
       // A data request whose scan did not start: as if the process died right after the commit.
-      rt.deps.db.transaction(() => recordDataRequest(rt!.deps.db, rt!.deps.keys, SHOP, { requestId: '5102', customerId: String(C1), email: 'one@example.com', ordersRequested: [] }, new Date().toISOString()))();
+      rt.deps.db.transaction(() => recordDataRequest(rt.deps.db, rt.deps.keys, SHOP, { requestId: '5102', customerId: String(C1), email: 'one@example.com', ordersRequested: [] }, new Date().toISOString()))();
       expect(count(rt.deps.db, 'SELECT count(*) FROM data_request_scans')).toBe(1);
       expect(count(rt.deps.db, 'SELECT count(*) FROM data_requests')).toBe(0);
-      await rt.close();
-      rt = await startRuntime(config, { defaultMetrics: false, webhookWriterThread: false });
-      await until('the resumed scan', () => !scanPending(rt!.deps.db));
+    }, async (rt) => {
+      await until('the resumed scan', () => !scanPending(rt.deps.db));
       expect(exportedOrders(rt.deps.db, '5102')).toEqual(['6000000000401', '6000000000402']);
       // And over HTTP on the main connection: the same.
       expect((await deliver(rt.url, 'customers/data_request', dataRequest(5103))).outcome).toBe('applied');
-      await until('the scan', () => !scanPending(rt!.deps.db));
+      await until('the scan', () => !scanPending(rt.deps.db));
       expect(exportedOrders(rt.deps.db, '5103')).toEqual(['6000000000401', '6000000000402', '6000000000403']);
-    } finally {
-      await rt?.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 

@@ -3,34 +3,21 @@
 // rows naming the customer in steps — through the webhook writer thread, through the main
 // connection when there is no thread, and again after a restart that interrupted it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../backend/src/config.ts';
-import { startRuntime, type Runtime } from '../../backend/src/runtime.ts';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createKeys } from '../../backend/src/keys.ts';
 import { createGroupWriter } from '../../backend/src/store/writer.ts';
 import { exportCustomerData, redactCustomer, redactShop, REDACT_INLINE_MAX_EVENTS } from '../../backend/src/ingest/compliance.ts';
 import { sweepPending, sweepStep } from '../../backend/src/ingest/redaction-sweep.ts';
 import { startCompliancePasses } from '../../backend/src/ingest/compliance-passes.ts';
-import { webhookHeaders } from '../../simulator/sign.ts';
-import { SHOP, startTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../helpers/backend.ts';
+import { SHOP, startTestBackend, type TestBackend } from '../helpers/backend.ts';
+import { acrossRestart, count, customer, deliver, fillLog, orderFixture, until } from '../helpers/long-store.ts';
 
-const orderFixture = JSON.parse(readFileSync(new URL('../fixtures/orders-create.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const C1 = 7000000000301;
 const C2 = 7000000000302;
 const C3 = 7000000000303;
-const customer = (id: number, email: string) => ({ ...(orderFixture.customer as object), id, email });
-
-async function deliver(url: string, topic: string, body: unknown) {
-  const rawBody = JSON.stringify(body);
-  const headers = webhookHeaders({ secret: TEST_SECRET, shop: SHOP, topic, rawBody, webhookId: randomUUID() });
-  const res = await fetch(`${url}/webhooks`, { method: 'POST', headers, body: rawBody });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return (await res.json()) as { outcome: string };
-}
 
 /**
  * C1's own order, a guest order with C1's email, an order that was C1's and moved to C2 (its
@@ -42,23 +29,6 @@ async function seedCustomers(url: string): Promise<void> {
   await deliver(url, 'orders/updated', { ...orderFixture, id: 6000000000302, updated_at: '2026-07-02T10:00:00Z', customer: customer(C2, 'two@example.com'), email: 'two@example.com' });
   await deliver(url, 'orders/create', { ...orderFixture, id: 6000000000303, customer: customer(C3, 'three@example.com'), email: 'three@example.com' });
   await deliver(url, 'orders/create', { ...orderFixture, id: 6000000000304, customer: null, email: 'one@example.com' });
-}
-
-/** Enough other events (another shop's) that the log is past the inline limit. */
-function fillLog(db: Db, n = REDACT_INLINE_MAX_EVENTS + 500): void {
-  db.prepare(`WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?)
-    INSERT INTO events (shop, topic, source, source_id, received_at, outcome, payload_sha256, payload)
-    SELECT 'filler.myshopify.com', 'products/update', 'import', 'filler-' || i, '2026-07-01T00:00:00Z', 'applied', 'x', '{}' FROM k`).run(n);
-}
-
-const count = (db: Db, sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
-
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function expectRedacted(db: Db): void {
@@ -97,25 +67,18 @@ describe('customers/redact on a long event log', () => {
   });
 
   it('without the thread (main connection), and after a restart that interrupted it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shopml-sweep-'));
-    const config = loadConfig(testEnv(dir));
-    let rt: Runtime | null = await startRuntime(config, { defaultMetrics: false, webhookWriterThread: false });
-    try {
+    await acrossRestart(async (rt) => {
       await seedCustomers(rt.url);
       fillLog(rt.deps.db);
       // A redaction whose sweep did not start: as if the process died right after the commit.
-      rt.deps.db.transaction(() => redactCustomer(rt!.deps.db, rt!.deps.keys, SHOP, { customerId: String(C1), email: 'one@example.com', ordersToRedact: [] }, new Date().toISOString()))();
+      rt.deps.db.transaction(() => redactCustomer(rt.deps.db, rt.deps.keys, SHOP, { customerId: String(C1), email: 'one@example.com', ordersToRedact: [] }, new Date().toISOString()))();
       expect(count(rt.deps.db, 'SELECT count(*) FROM redaction_sweeps')).toBe(1);
       expect(count(rt.deps.db, `SELECT count(*) FROM events WHERE customer_id = '${C1}'`)).toBe(1); // the moved order's first event
       expect(count(rt.deps.db, `SELECT count(*) FROM orders WHERE order_id = '6000000000304'`)).toBe(1); // the guest order
-      await rt.close();
-      rt = await startRuntime(config, { defaultMetrics: false, webhookWriterThread: false });
-      await until('the resumed sweep', () => !sweepPending(rt!.deps.db));
+    }, async (rt) => {
+      await until('the resumed sweep', () => !sweepPending(rt.deps.db));
       expectRedacted(rt.deps.db);
-    } finally {
-      await rt?.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
