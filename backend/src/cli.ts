@@ -90,6 +90,11 @@ const COMMANDS: Record<string, Command> = {
     usage: 'shopml products set-lead-time --shop DOMAIN --product ID (--days N | --clear) [--json] | shopml products lead-times --shop DOMAIN [--json]',
     run: async (argv) => (await import('./cli/products-command.ts')).runProductsCommand(argv, process.env),
   },
+  'data-requests': {
+    summary: 'customers/data_request exports: list them, write one out for the merchant.',
+    usage: 'shopml data-requests list --shop DOMAIN [--json] | shopml data-requests show ID --shop DOMAIN [--out FILE]   (exit 3 while an export is being prepared)',
+    run: async (argv) => (await import('./cli/data-requests-command.ts')).runDataRequestsCommand(argv, process.env),
+  },
   controls: {
     summary: 'Storefront recommendations: exclude or pin products, cold-start history, attribution window and figures.',
     usage: ['shopml controls exclude|include|pin|unpin --shop DOMAIN --product ID [--position N] [--json]',

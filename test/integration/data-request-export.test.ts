@@ -4,9 +4,11 @@
 // export the inline path writes. Through the webhook writer thread, through the main connection
 // after a restart that interrupted it, and step by step.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openDb, type Db } from '../../backend/src/store/db.ts';
 import { createKeys } from '../../backend/src/keys.ts';
 import { createGroupWriter } from '../../backend/src/store/writer.ts';
@@ -177,5 +179,28 @@ describe('the scan, step by step', () => {
     await passes.idle();
     expect(passes.stats.exported).toBe(1);
     expect(exportJson('late')).toBeDefined();
+  });
+
+  it('the operator’s CLI lists them, writes one out, and says when one is still being prepared', () => {
+    record(request('ready'), 100);
+    record(request('later'), 0);
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const shopml = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/shopml.js'), 'data-requests', ...args, '--db', join(s.dir, 'shopml.db')],
+      { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 });
+    const list = shopml('list', '--shop', SHOP, '--json');
+    expect(list.status, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { data_requests: { request_id: string; status: string }[] }).data_requests.map((r) => [r.request_id, r.status]).sort())
+      .toEqual([['later', 'preparing'], ['ready', 'ready']]);
+    const out = join(s.dir, 'export.json');
+    const show = shopml('show', 'ready', '--shop', SHOP, '--out', out);
+    expect(show.status, show.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { data: unknown }).data).toEqual(JSON.parse(exportJson('ready')!));
+    expect(statSync(out).mode & 0o777).toBe(0o600); // personal data: the operator's eyes only
+    const preparing = shopml('show', 'later', '--shop', SHOP);
+    expect([preparing.status, preparing.stderr]).toEqual([3, expect.stringMatching(/being prepared/)]);
+    const missing = shopml('show', 'nope', '--shop', SHOP);
+    expect([missing.status, missing.stderr]).toEqual([1, expect.stringMatching(/no data request nope/)]);
+    expect(shopml('show', 'ready', '--shop', 'other.myshopify.com').status).toBe(1); // another shop's id is not found
+    expect(shopml('list', '--shop', 'not-a-shop').status).toBe(2);
   });
 });

@@ -6,7 +6,7 @@ import { errorBody } from '../errors.ts';
 import { shopStatus } from '../store/status.ts';
 import { listLeadTimes, setLeadTime } from '../store/product-settings.ts';
 import { makeAuthenticate, targetShop, useApiHeaders } from './auth.ts';
-import { exportPreparing } from '../ingest/data-request-export.ts';
+import { readDataRequest } from '../ingest/data-request-export.ts';
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   useApiHeaders(app);
@@ -49,15 +49,11 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     secured.get('/api/v1/data-requests/:id', async (req, reply) => {
       const shop = targetShop(req, reply, true);
       if (!shop) return reply;
-      const { id } = req.params as { id: string };
-      const row = deps.db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(shop, id) as
-        { export_json: string; created_at: string } | undefined;
-      if (!row) {
-        // A long store's export is written in steps after the webhook's answer (data-request-export.ts).
-        if (exportPreparing(deps.db, shop, id)) return reply.code(202).header('Retry-After', '5').send({ status: 'preparing' });
-        return reply.code(404).send(errorBody('not_found'));
-      }
-      return { created_at: row.created_at, data: JSON.parse(row.export_json) };
+      const r = readDataRequest(deps.db, shop, (req.params as { id: string }).id);
+      // A long store's export is written in steps after the webhook's answer (data-request-export.ts).
+      if (r.status === 'preparing') return reply.code(202).header('Retry-After', '5').send({ status: 'preparing' });
+      if (r.status === 'missing') return reply.code(404).send(errorBody('not_found'));
+      return { created_at: r.createdAt, data: r.data };
     });
   });
 }

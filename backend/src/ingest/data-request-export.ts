@@ -52,3 +52,22 @@ export function scanPending(db: Db): boolean {
 export function exportPreparing(db: Db, shop: string, requestId: string): boolean {
   return db.prepare('SELECT 1 FROM data_request_scans WHERE shop = ? AND request_id = ?').get(shop, requestId) !== undefined;
 }
+
+export type DataRequestRead =
+  | { status: 'ready'; createdAt: string; data: unknown }
+  | { status: 'preparing' }
+  | { status: 'missing' };
+
+/** A data request's export: written, still being prepared, or unknown (the API and the CLI). */
+export function readDataRequest(db: Db, shop: string, requestId: string): DataRequestRead {
+  const row = db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(shop, requestId) as { export_json: string; created_at: string } | undefined;
+  if (row) return { status: 'ready', createdAt: row.created_at, data: JSON.parse(row.export_json) as unknown };
+  return exportPreparing(db, shop, requestId) ? { status: 'preparing' } : { status: 'missing' };
+}
+
+/** The shop's data requests, newest first: written ones and those still being prepared. */
+export function listDataRequests(db: Db, shop: string): { request_id: string; customer_id: string | null; created_at: string; status: 'ready' | 'preparing' }[] {
+  return db.prepare(`SELECT request_id, customer_id, created_at, 'ready' AS status FROM data_requests WHERE shop = ?
+    UNION ALL SELECT request_id, customer_id, created_at, 'preparing' FROM data_request_scans WHERE shop = ?
+    ORDER BY created_at DESC, request_id`).all(shop, shop) as { request_id: string; customer_id: string | null; created_at: string; status: 'ready' | 'preparing' }[];
+}
