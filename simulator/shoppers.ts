@@ -28,7 +28,7 @@ import { createPeopleFactory, type PeopleFactory } from './people.ts';
 import { createRng, type Rng, type Seed } from './random.ts';
 import { orderPayload } from './rest-payloads.ts';
 import { appProxyQuery } from './sign.ts';
-import { sendWebhook, type RetryPolicy } from './webhook-sender.ts';
+import { sendWebhook, type PayloadFields, type RetryPolicy } from './webhook-sender.ts';
 import type { SimCustomer, SimOrder, SimProduct, SimStore, SimVariant } from './types.ts';
 
 /** The line-item property the block adds on add to cart (backend/src/track/conversions.ts). */
@@ -78,6 +78,8 @@ export interface ShopperOptions extends Partial<FunnelRates> {
   maxVisits?: number;
   /** Webhook retries (default: 3 retries from 250 ms). */
   retry?: Partial<RetryPolicy>;
+  /** The orders' fields (webhook-sender.ts; default `subscribed`, as Shopify sends them). */
+  payloadFields?: PayloadFields;
   fetchImpl?: typeof fetch;
   /** Wall clock for order timestamps (default Date.now). */
   now?: () => number;
@@ -343,7 +345,7 @@ export function createShopperStream(o: ShopperOptions): ShopperStream {
     const payload = orderWithProperty(order, store, order.lines[0]!.id, property);
     store.orders.push(order);
     const delivered = await sendWebhook({
-      url: o.webhookUrl, secret: o.secret, shop: store.shop, topic: 'orders/create', payload,
+      url: o.webhookUrl, secret: o.secret, shop: store.shop, topic: 'orders/create', payload, payloadFields: o.payloadFields,
       triggeredAt: order.createdAt, retry: { maxRetries: 3, baseDelayMs: 250, ...o.retry }, signal: stopper.signal, fetchImpl,
     });
     if (!delivered.ok) return fail(`orders/create for order ${order.id} was not accepted (${delivered.attempts.at(-1)?.status ?? delivered.attempts.at(-1)?.error})`);

@@ -6,6 +6,17 @@ import { randomUUID } from 'node:crypto';
 import { webhookHeaders, type HeaderMap } from './sign.ts';
 import { webhookPlan, type PlannedWebhook, type WebhookPlanOptions } from './webhook-events.ts';
 import type { SimStore } from './types.ts';
+import { deliveredPayload } from './webhook-subscriptions.ts';
+
+/**
+ * Which fields of a payload object are sent: `subscribed` (default) — those the app's subscription
+ * for the topic includes (shopify.app.toml `include_fields`), as Shopify sends them; `all` — every
+ * field, as for a subscription made without include_fields (the privacy test's worst case).
+ */
+export type PayloadFields = 'subscribed' | 'all';
+
+const bodyOf = (topic: string, payload: unknown, fields: PayloadFields | undefined): string =>
+  JSON.stringify(fields === 'all' ? payload : deliveredPayload(topic, payload));
 
 export interface RetryPolicy {
   /** Retries after the first attempt (Shopify: 8, spread over 4 hours). */
@@ -111,8 +122,9 @@ export interface SendWebhookOptions {
   secret: string;
   shop: string;
   topic: string;
-  /** An object is serialised once; a string is sent byte for byte (to test odd encodings). */
+  /** An object is serialised once (its `payloadFields`); a string is sent byte for byte (to test odd encodings). */
   payload: unknown;
+  payloadFields?: PayloadFields;
   webhookId?: string;
   eventId?: string;
   triggeredAt?: string;
@@ -125,7 +137,7 @@ export interface SendWebhookOptions {
 
 /** Signs and delivers one webhook (with retries). The result carries the exact bytes and headers. */
 export function sendWebhook(opts: SendWebhookOptions): Promise<DeliveryResult> {
-  const rawBody = typeof opts.payload === 'string' ? opts.payload : JSON.stringify(opts.payload);
+  const rawBody = typeof opts.payload === 'string' ? opts.payload : bodyOf(opts.topic, opts.payload, opts.payloadFields);
   const headers = webhookHeaders({
     secret: opts.secret,
     shop: opts.shop,
@@ -153,6 +165,7 @@ export interface WebhookStreamOptions extends WebhookPlanOptions {
   /** Pause before a duplicate delivery (default 20 ms). */
   redeliveryDelayMs?: number;
   apiVersion?: string;
+  payloadFields?: PayloadFields;
   fetchImpl?: typeof fetch;
   retry?: Partial<RetryPolicy>;
   /** Called after each delivery (first or duplicate) has finished, retries included. */
@@ -204,7 +217,7 @@ export function createWebhookStream(opts: WebhookStreamOptions): WebhookStream {
   };
 
   const deliverPlanned = async (event: PlannedWebhook) => {
-    const rawBody = JSON.stringify(event.payload);
+    const rawBody = bodyOf(event.topic, event.payload, opts.payloadFields);
     const headers = webhookHeaders({
       secret: opts.secret, shop: opts.store.shop, topic: event.topic, rawBody,
       webhookId: event.webhookId, eventId: event.eventId, triggeredAt: event.triggeredAt, apiVersion: opts.apiVersion,

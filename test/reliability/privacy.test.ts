@@ -209,7 +209,9 @@ async function jobsIdle(timeoutMs: number): Promise<void> {
 }
 
 async function webhook(topic: string, payload: unknown, opts: { webhookId?: string } = {}): Promise<DeliveryResult> {
-  return sendWebhook({ url: `${url}/webhooks`, secret: API_SECRET, shop: SHOP, topic, payload, webhookId: opts.webhookId, retry: { maxRetries: 3, baseDelayMs: 200 }, fetchImpl: countingFetch });
+  // Every field, personal ones included: as a subscription made without include_fields would
+  // send them (the app's own subscriptions never receive most of them).
+  return sendWebhook({ url: `${url}/webhooks`, secret: API_SECRET, shop: SHOP, topic, payload, payloadFields: 'all', webhookId: opts.webhookId, retry: { maxRetries: 3, baseDelayMs: 200 }, fetchImpl: countingFetch });
 }
 
 async function flow(handle: string, properties: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
@@ -289,7 +291,7 @@ describe('privacy: no personal data stored, and a redacted customer stays gone',
     // 2. Live: signed webhooks (new orders with new sign-ups, updates, stale updates, cancellations,
     //    refunds, stock; 5% delivered twice) until the retraining threshold is crossed.
     const stream = createWebhookStream({
-      url: `${url}/webhooks`, secret: API_SECRET, store, seed: 'privacy-live', personalDataCanary: CANARY,
+      url: `${url}/webhooks`, secret: API_SECRET, store, seed: 'privacy-live', personalDataCanary: CANARY, payloadFields: 'all',
       ratePerSecond: P.webhookRate, concurrency: 4, maxEvents: P.liveEvents, retry: { maxRetries: 3, baseDelayMs: 200 }, fetchImpl: countingFetch,
       onDelivery: (event, result) => {
         const id = (event.payload as { order_id?: number; id?: number }).order_id ?? (event.topic.startsWith('orders/') ? (event.payload as { id: number }).id : null);
@@ -307,7 +309,7 @@ describe('privacy: no personal data stored, and a redacted customer stays gone',
     //    the canary runs; their orders carry the attribution property.
     const shoppers = createShopperStream({
       backendUrl: url, webhookUrl: `${url}/webhooks`, secret: API_SECRET, store, seed: 'privacy-shoppers',
-      visitsPerSecond: P.shopperRate, concurrency: 6, maxVisits: P.shopperVisits, loggedInShare: 0.5, checkoutRate: 0.9, fetchImpl: countingFetch,
+      visitsPerSecond: P.shopperRate, concurrency: 6, maxVisits: P.shopperVisits, loggedInShare: 0.5, checkoutRate: 0.9, fetchImpl: countingFetch, payloadFields: 'all',
     });
     const shopperStats = await shoppers.start();
     expect(shopperStats.errors, shopperStats.lastError ?? '').toBe(0);

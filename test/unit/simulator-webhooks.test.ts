@@ -56,7 +56,7 @@ const fast = { baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 1000 };
 describe('sendWebhook', () => {
   it('posts the exact bytes it signed, with every Shopify header', async () => {
     const payload = { id: 6050000000001, note: 'Müller ☕', total_price: '19.99' };
-    const result = await sendWebhook({ url: `${base}/webhooks`, secret, shop, topic: 'orders/create', payload, webhookId: 'wh-1', eventId: 'ev-1', triggeredAt: '2026-11-01T00:00:00Z', retry: fast });
+    const result = await sendWebhook({ url: `${base}/webhooks`, secret, shop, topic: 'orders/create', payload, payloadFields: 'all', webhookId: 'wh-1', eventId: 'ev-1', triggeredAt: '2026-11-01T00:00:00Z', retry: fast });
     expect(result.ok).toBe(true);
     expect(result.attempts).toHaveLength(1);
     const r = received[0]!;
@@ -72,6 +72,11 @@ describe('sendWebhook', () => {
       'x-shopify-event-id': 'ev-1',
       'x-shopify-triggered-at': '2026-11-01T00:00:00Z',
     });
+    // By default only what the app's subscription includes, as Shopify sends it: no note.
+    const subscribed = await sendWebhook({ url: `${base}/webhooks`, secret, shop, topic: 'orders/create', payload, retry: fast });
+    expect(JSON.parse(received[1]!.raw.toString('utf8'))).toEqual({ id: 6050000000001, total_price: '19.99' });
+    expect(received[1]!.headers['x-shopify-hmac-sha256']).toBe(hmacOf(received[1]!.raw));
+    expect(subscribed.rawBody).toBe(received[1]!.raw.toString('utf8'));
   });
 
   it('sends a string payload byte for byte', async () => {
