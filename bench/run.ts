@@ -28,7 +28,7 @@ const SECTIONS: Section[] = [
         '## Signed webhook ingestion',
         '',
         `${r.concurrency} concurrent senders over keep-alive connections, ${fmt(r.requestsPerRun)} signed \`orders/create\` deliveries per run`,
-        `(real-shaped bodies from the simulator, ~8 KB each), ${r.runs} runs each, alternating; medians. shopml verifies the HMAC, normalizes,`,
+        `(real-shaped bodies from the simulator with the fields the app subscribes to, as Shopify sends them: ~0.9 KB each), ${r.runs} runs each, alternating; medians. shopml verifies the HMAC, normalizes,`,
         'pseudonymizes and commits the event and projections durably (WAL, `synchronous = FULL`, group commit) before answering 200.',
         'The bare route is a Fastify route that receives the same body and answers 200. Both servers run in one child process;',
         'the load generator runs in the parent.',
