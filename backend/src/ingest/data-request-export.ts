@@ -48,11 +48,6 @@ export function scanPending(db: Db): boolean {
   return stmts(db).any.get() !== undefined;
 }
 
-/** Whether the data request's export is still being prepared (a read). */
-export function exportPreparing(db: Db, shop: string, requestId: string): boolean {
-  return db.prepare('SELECT 1 FROM data_request_scans WHERE shop = ? AND request_id = ?').get(shop, requestId) !== undefined;
-}
-
 export type DataRequestRead =
   | { status: 'ready'; createdAt: string; data: unknown }
   | { status: 'preparing' }
@@ -62,7 +57,8 @@ export type DataRequestRead =
 export function readDataRequest(db: Db, shop: string, requestId: string): DataRequestRead {
   const row = db.prepare('SELECT export_json, created_at FROM data_requests WHERE shop = ? AND request_id = ?').get(shop, requestId) as { export_json: string; created_at: string } | undefined;
   if (row) return { status: 'ready', createdAt: row.created_at, data: JSON.parse(row.export_json) as unknown };
-  return exportPreparing(db, shop, requestId) ? { status: 'preparing' } : { status: 'missing' };
+  const preparing = db.prepare('SELECT 1 FROM data_request_scans WHERE shop = ? AND request_id = ?').get(shop, requestId) !== undefined;
+  return preparing ? { status: 'preparing' } : { status: 'missing' };
 }
 
 /** The shop's data requests, newest first: written ones and those still being prepared. */
