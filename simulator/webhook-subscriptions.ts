@@ -71,7 +71,17 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
  */
 export function shapePayload(payload: unknown, includeFields: readonly string[] | null): unknown {
   if (includeFields === null || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
-  const tree: PathTree = new Map();
+  return pick(payload as Json, pathTree(includeFields));
+}
+
+type PathTree = Map<string, PathTree>;
+const trees = new WeakMap<readonly string[], PathTree>();
+
+/** The field names as a tree of their parts (kept per list: every delivery of a topic shares one). */
+function pathTree(includeFields: readonly string[]): PathTree {
+  let tree = trees.get(includeFields);
+  if (tree) return tree;
+  tree = new Map();
   for (const f of includeFields) {
     let node = tree;
     for (const part of f.split('.')) {
@@ -80,10 +90,9 @@ export function shapePayload(payload: unknown, includeFields: readonly string[] 
       node = next;
     }
   }
-  return pick(payload as Json, tree);
+  trees.set(includeFields, tree);
+  return tree;
 }
-
-type PathTree = Map<string, PathTree>;
 
 function pick(value: Json, tree: PathTree): Json {
   if (tree.size === 0 || value === null || typeof value !== 'object') return value;

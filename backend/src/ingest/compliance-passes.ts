@@ -17,14 +17,15 @@ export interface StepSizes {
   stepOrders?: number;
 }
 
-/** One step of the oldest pending redaction sweep, else of the oldest data request scan (call inside a write transaction). */
+/**
+ * One step of the oldest pending redaction sweep, else of the oldest data request scan (call
+ * inside a write transaction); `pending`: whether any pass of either kind is left.
+ */
 export function passStep(db: Db, sizes: StepSizes = {}): { deleted: number; exported: number; pending: boolean } {
-  if (sweepPending(db)) {
-    const r = sweepStep(db, sizes.stepEvents, sizes.stepOrders ?? SWEEP_STEP_ORDERS);
-    return { deleted: r.deleted, exported: 0, pending: r.pending || scanPending(db) };
-  }
-  const r = scanStep(db, sizes.stepOrders ?? SCAN_STEP_ORDERS);
-  return { deleted: 0, exported: r.exported ? 1 : 0, pending: r.pending };
+  let deleted = 0, exported = 0;
+  if (sweepPending(db)) deleted = sweepStep(db, sizes.stepEvents, sizes.stepOrders ?? SWEEP_STEP_ORDERS).deleted;
+  else if (scanStep(db, sizes.stepOrders ?? SCAN_STEP_ORDERS).exported) exported = 1;
+  return { deleted, exported, pending: passPending(db) };
 }
 
 /** Whether a pass is pending (a read). */

@@ -18,7 +18,6 @@ export interface RecordInput {
   event: NormalizedEvent;
 }
 
-
 function prepare(db: Db) {
   return {
     eventExists: db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck(),

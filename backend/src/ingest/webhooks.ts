@@ -42,7 +42,6 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-
 function prepare(db: Db) {
   return {
     seen: db.prepare('SELECT 1 FROM events WHERE shop = ? AND source_id = ?').pluck(),
