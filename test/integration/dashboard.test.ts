@@ -197,6 +197,7 @@ describe('standalone: the operator', () => {
     }
     expect(r.srm).not.toBeNull();
     expect(html).toContain(`χ² ${r.srm!.chi2.toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+    expect(html).toContain('always-valid p');
     expect(r.srm!.mismatch).toBe(false);
     expect(o.rollout[0].timeToDecision.estimatedDays).toBeGreaterThan(0);
     expect(html).toContain(`${o.rollout[0].timeToDecision.estimatedDays} days (${o.rollout[0].timeToDecision.remainingDays} to go)`);

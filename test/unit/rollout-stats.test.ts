@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  estimateTimeToDecision, fixedHorizonSampleSize, meanInterval, mixingSd, msprtLook, sequentialTest, srmTest, twoProportionZTest, welchTest, wilson,
+  estimateTimeToDecision, fixedHorizonSampleSize, meanInterval, mixingSd, msprtLook, sequentialTest, srmTest, srmLogBayesFactor, chiSquaredFit, twoProportionZTest, welchTest, wilson,
   type Look,
 } from '../../backend/src/rollout/stats.ts';
 import { createPrng, type Prng } from '../../backend/src/ml/prng.ts';
@@ -73,46 +73,104 @@ describe('known answers', () => {
 });
 
 describe('sample-ratio mismatch', () => {
-  it('hand-computed chi-squared against 5 / 5 / 90', () => {
+  it('hand-computed chi-squared against 5 / 5 / 90 (reported for reference)', () => {
     // Expected 500 / 500 / 9,000. Fair: (20² + 20²)/500 + 0 = 1.6, p = e^(−0.8) = 0.4493.
-    const fair = srmTest([520, 480, 9000], [0.05, 0.05, 0.9]);
+    const fair = srmTest([[520, 480, 9000]], [0.05, 0.05, 0.9]);
     expect(fair.chi2).toBeCloseTo(1.6, 10);
-    expect(fair.p).toBeCloseTo(0.449329, 5);
+    expect(fair.chi2P).toBeCloseTo(0.449329, 5);
     expect(fair.mismatch).toBe(false);
-    // Skewed: (100² + 0 + 100²/9)/… = 20 + 0 + 1.1111 = 21.111, p = 2.6e-5 < 0.001.
-    const skewed = srmTest([600, 500, 8900], [0.05, 0.05, 0.9]);
+    // Skewed: (100² + 0 + 100²/9)/… = 20 + 0 + 1.1111 = 21.111, p = 2.6e-5 — below 0.001 for
+    // one look; the anytime-valid p (1.3e-3) is not yet, the price of looking whenever one likes.
+    // The same skew with twice the units is flagged (p = 1.3e-7).
+    const skewed = srmTest([[600, 500, 8900]], [0.05, 0.05, 0.9]);
     expect(skewed.chi2).toBeCloseTo(21.1111, 3);
-    expect(skewed.p).toBeCloseTo(2.6048e-5, 8);
-    expect(skewed.mismatch).toBe(true);
+    expect(skewed.chi2P).toBeCloseTo(2.6048e-5, 8);
+    expect(skewed.p).toBeCloseTo(1.343e-3, 5);
+    expect(skewed.mismatch).toBe(false);
+    const twice = srmTest([[600, 500, 8900], [1200, 1000, 17800]], [0.05, 0.05, 0.9]);
+    expect(twice.p).toBeCloseTo(1.276e-7, 9);
+    expect(twice.mismatch).toBe(true);
+  });
+
+  it('hand-computed Bayes factor: 3 / 1 against 1 : 1 with prior α = 50 / 50', () => {
+    // Γ(100)/Γ(104) · Γ(53)/Γ(50) · Γ(51)/Γ(50) / 0.5⁴ = 50·51·52 · 50 · 16 / (100·101·102·103)
+    // = 106,080,000 / 106,110,600 (concentration 100; jstat's ln Γ is good to ~1e-11 here).
+    expect(Math.exp(srmLogBayesFactor([3, 1], [0.5, 0.5], 100))).toBeCloseTo(106_080_000 / 106_110_600, 10);
+    // Shares need not sum to 1; no units → BF = 1.
+    expect(srmLogBayesFactor([0, 0], [1, 1])).toBeCloseTo(0, 12);
+    expect(srmLogBayesFactor([3, 1], [2, 2])).toBeCloseTo(srmLogBayesFactor([3, 1], [0.5, 0.5]), 12);
+    // The always-valid p is the smallest 1 / BF of any look: it never goes back up.
+    const r = srmTest([[600, 500, 8900], [1200, 1000, 17800], [1300, 1300, 23400]], [0.05, 0.05, 0.9]);
+    expect(r.p).toBeCloseTo(Math.exp(-srmLogBayesFactor([1200, 1000, 17800], [0.05, 0.05, 0.9])), 12);
+    expect(r.bayesFactor).toBeCloseTo(Math.exp(srmLogBayesFactor([1300, 1300, 23400], [0.05, 0.05, 0.9])), 12);
+    expect(r.looks).toBe(3);
+    expect(() => srmTest([], [0.5, 0.5])).toThrow(RangeError);
+    expect(() => srmLogBayesFactor([1.5, 2], [0.5, 0.5])).toThrow(RangeError);
+  });
+
+  it('looked at every 50 units: the chi-squared test raises false alarms, the anytime-valid one does not', () => {
+    // 400 experiments with the configured split, 20,000 units each, the split checked every 50
+    // units (400 looks, as an hourly policy over 17 days). At α = 0.05 one look of either test
+    // errs 5% of the time; over the looks the chi-squared test errs in most experiments, the
+    // anytime-valid one in at most α of them (Ville's inequality).
+    const rng = createPrng('srm-peeking');
+    const shares = [0.1, 0.2, 0.7];
+    let chi2Alarms = 0, seqAlarms = 0;
+    for (let r = 0; r < 400; r++) {
+      const n = [0, 0, 0];
+      let chi2Alarm = false, seqAlarm = false;
+      for (let i = 1; i <= 20_000; i++) {
+        const u = rng.next();
+        n[u < 0.1 ? 0 : u < 0.3 ? 1 : 2]!++;
+        if (i % 50 !== 0) continue;
+        if (chiSquaredFit(n, shares).p < 0.05) chi2Alarm = true;
+        if (srmLogBayesFactor(n, shares) >= Math.log(1 / 0.05)) seqAlarm = true;
+      }
+      if (chi2Alarm) chi2Alarms++;
+      if (seqAlarm) seqAlarms++;
+    }
+    console.log(`SRM under peeking (400 × 400 looks, α = 0.05): chi-squared ${chi2Alarms} false alarms, anytime-valid ${seqAlarms}`);
+    expect(chi2Alarms).toBeGreaterThan(400 * 0.25);
+    expect(seqAlarms).toBeLessThanOrEqual(400 * 0.05);
   });
 
   it('flags a skewed 100k split and never a fair one', () => {
     const rng = createPrng('srm');
-    // Fair: 200 splits of 100k units drawn with the configured shares: p < 0.001 would be a
-    // false alarm (expected 0.2 of them); allow at most 1.
+    // Fair: 200 splits of 100k units drawn with the configured shares, looked at every 10k units:
+    // p < 0.001 would be a false alarm (at most 0.2 of them expected); allow at most 1.
     let falseAlarms = 0;
     for (let r = 0; r < 200; r++) {
       const n = [0, 0, 0];
-      for (let i = 0; i < 100_000; i++) { const u = rng.next(); n[u < 0.05 ? 0 : u < 0.1 ? 1 : 2]!++; }
-      if (srmTest(n, [0.05, 0.05, 0.9]).mismatch) falseAlarms++;
+      const looks: number[][] = [];
+      for (let i = 1; i <= 100_000; i++) {
+        const u = rng.next();
+        n[u < 0.05 ? 0 : u < 0.1 ? 1 : 2]!++;
+        if (i % 10_000 === 0) looks.push([...n]);
+      }
+      if (srmTest(looks, [0.05, 0.05, 0.9]).mismatch) falseAlarms++;
     }
     expect(falseAlarms).toBeLessThanOrEqual(1);
     // Skewed: the challenger loses 8% of its units (e.g. its block fails to log exposures).
     const skew = [0, 0, 0];
-    for (let i = 0; i < 100_000; i++) {
+    let firstAlarm = 0;
+    for (let i = 1; i <= 100_000; i++) {
       const u = rng.next();
       const v = u < 0.05 ? 0 : u < 0.1 ? 1 : 2;
       if (v === 1 && rng.next() < 0.08) continue;
       skew[v]!++;
+      if (!firstAlarm && i % 1000 === 0 && srmLogBayesFactor(skew, [0.05, 0.05, 0.9]) >= Math.log(1000)) firstAlarm = i;
     }
-    const s = srmTest(skew, [0.05, 0.05, 0.9]);
+    const s = srmTest([skew], [0.05, 0.05, 0.9]);
+    console.log(`SRM, 8% of one 5% arm lost: chi-squared p ${s.chi2P.toExponential(2)}, always-valid p ${s.p.toExponential(2)} at 100k units; first alarm (looks every 1k) at ${firstAlarm}`);
     expect(s.mismatch).toBe(true);
-    expect(s.p).toBeLessThan(1e-6);
+    expect(firstAlarm).toBeGreaterThan(0);
   });
 
   it('a unit in a variant with share 0 is a mismatch', () => {
-    expect(srmTest([10, 1, 989], [0.01, 0, 0.99]).mismatch).toBe(true);
-    expect(srmTest([10, 0, 990], [0.01, 0, 0.99]).df).toBe(1);
+    expect(srmLogBayesFactor([10, 1, 989], [0.01, 0, 0.99])).toBe(Infinity);
+    const r = srmTest([[10, 1, 989]], [0.01, 0, 0.99]);
+    expect(r).toMatchObject({ mismatch: true, p: 0, chi2P: 0 });
+    expect(srmTest([[10, 0, 990]], [0.01, 0, 0.99])).toMatchObject({ df: 1, mismatch: false });
   });
 });
 

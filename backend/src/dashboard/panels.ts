@@ -133,7 +133,7 @@ function experimentBlock(e: ExperimentView, index: number): Raw {
     <div><dt>Challenger units vs plan</dt><dd>${t.progress !== null ? pct(t.progress, 0) : '–'}${t.plannedChallengerUnits !== null ? ` of ${num(t.plannedChallengerUnits, 0)}` : ''}</dd></div>
     <div><dt>Time to decision (now)</dt><dd>${t.estimatedDays !== null ? `${t.estimatedDays} days (${t.remainingDays} to go)` : t.basis ? 'beyond 3 years' : 'no traffic yet'}</dd></div>
     <div><dt>Basis</dt><dd>${t.basis ? `${pct(t.basis.baselineRate, 2)} baseline, ${num(t.basis.dailyUnits, 1)} units/day` : '–'}</dd></div>
-    <div><dt>SRM</dt><dd>${srm ? html`${srm.mismatch ? badge('MISMATCH', 'bad') : badge('ok', 'ok')} χ² ${num(srm.chi2, 2)}, p ${pval(srm.p)}` : 'not enough units yet'}</dd></div>
+    <div><dt>SRM</dt><dd>${srm ? html`${srm.mismatch ? badge('MISMATCH', 'bad') : badge('ok', 'ok')} always-valid p ${pval(srm.p)} (χ² ${num(srm.chi2, 2)})` : 'not enough units yet'}</dd></div>
     <div><dt>Policy now</dt><dd>${e.nextDecision ? html`${badge(e.nextDecision.action, e.nextDecision.action === 'rollback' || e.nextDecision.action === 'mark_broken' ? 'bad' : e.nextDecision.action === 'promote' ? 'ok' : 'muted')} ${e.nextDecision.reason}` : e.statusReason ?? '–'}</dd></div>
   </dl>${t.warning ? html`<p class="warning" role="note">${t.warning}</p>` : ''}`;
   const guard = r.guardrails.map((g) => html`<tr><th scope="row">${g.name}</th><td>${g.judged ? (g.breached ? badge('breached', 'bad') : badge('ok', 'ok')) : badge('not enough requests', 'muted')}</td><td>${g.detail}</td></tr>`);

@@ -6,7 +6,7 @@
 //             z test and the anytime-valid mSPRT over daily looks.
 //   decide  = pure function of the report and the experiment's config, in this order:
 //             1. ended experiment → hold;
-//             2. SRM p < 0.001 → mark_broken (traffic keeps its split; no automatic decision ever
+//             2. SRM always-valid p < 0.001 → mark_broken (traffic keeps its split; no automatic decision ever
 //                again — a person stops or rolls back); already broken → hold;
 //             3. guardrail broken (challenger errors, latency, slow share) → rollback;
 //             4. challenger conversion significantly worse than champion or holdout (mSPRT) → rollback;
@@ -173,7 +173,9 @@ export function buildReport(e: Experiment, daily: readonly DailyTotals[], asOf: 
   const split = variantShares(e);
   const totalUnits = VARIANTS.reduce((s, v) => s + last[v].units, 0);
   const minExpected = Math.min(...VARIANTS.filter((v) => split[v] > 0).map((v) => totalUnits * split[v]));
-  const srm = minExpected >= 5 ? srmTest(VARIANTS.map((v) => last[v].units), VARIANTS.map((v) => split[v])) : null;
+  // Every day's cumulative units are a look of the sample-ratio check; so is now (the last day).
+  const unitLooks = daily.map((d) => VARIANTS.map((v) => d.cumulative[v].units)).filter((l) => l.some((x) => x > 0));
+  const srm = minExpected >= 5 && unitLooks.length > 0 ? srmTest(unitLooks, VARIANTS.map((v) => split[v])) : null;
   const days = Math.max(0, Math.floor((Date.parse(asOfIso) - Date.parse(e.startedAt)) / DAY_MS));
   const planned = e.config.plannedChallengerUnits;
   return {
@@ -211,7 +213,7 @@ export interface DecisionFigures {
   revenuePerVisitor: Record<Variant, number>;
   challengerVsChampion: { diff: number; lift: number; cs: Interval; p: number; lambda: number; zTestP: number; tau: number; alpha: number };
   challengerVsHoldout: { diff: number; lift: number; cs: Interval; p: number };
-  srm: { chi2: number; p: number; mismatch: boolean } | null;
+  srm: { chi2: number; chi2P: number; bayesFactor: number; p: number; mismatch: boolean } | null;
   guardrails: { name: string; breached: boolean; judged: boolean; challenger: number; champion: number; threshold: number }[];
   rule: string;
 }
@@ -238,7 +240,7 @@ export function decisionFigures(r: ExperimentReport, rule: string): DecisionFigu
     revenuePerVisitor: per((v) => finite(v.revenuePerVisitor.mean)),
     challengerVsChampion: { diff: finite(cc.zTest.diff), lift: finite(cc.zTest.lift), cs: interval(cc.sequential.cs), p: cc.sequential.p, lambda: finite(cc.sequential.lambda), zTestP: finite(cc.zTest.p), tau: cc.sequential.tau, alpha: cc.sequential.alpha },
     challengerVsHoldout: { diff: finite(ch.zTest.diff), lift: finite(ch.zTest.lift), cs: interval(ch.sequential.cs), p: ch.sequential.p },
-    srm: r.srm ? { chi2: r.srm.chi2, p: r.srm.p, mismatch: r.srm.mismatch } : null,
+    srm: r.srm ? { chi2: r.srm.chi2, chi2P: r.srm.chi2P, bayesFactor: finite(r.srm.bayesFactor), p: r.srm.p, mismatch: r.srm.mismatch } : null,
     guardrails: r.guardrails.map((g) => ({ name: g.name, breached: g.breached, judged: g.judged, challenger: finite(g.challenger), champion: finite(g.champion), threshold: finite(g.threshold) })),
     rule,
   };
@@ -255,7 +257,7 @@ export function decide(r: ExperimentReport, c: ExperimentConfig): Decision {
   if (!LIVE_STATUSES.includes(r.status)) return d('hold', 'ended', `the experiment already ended (${r.status})`);
   if (r.status === 'broken') return d('hold', 'broken', 'sample-ratio mismatch: no automatic decision; check the tracking, then stop or roll back');
   if (r.srm?.mismatch) {
-    return d('mark_broken', 'srm', `units per variant (${r.srm.observed.join(' / ')}) do not match the configured split (chi-squared p = ${r.srm.p.toExponential(2)} < 0.001): the numbers cannot be trusted`);
+    return d('mark_broken', 'srm', `units per variant (${r.srm.observed.join(' / ')}) do not match the configured split (always-valid p = ${r.srm.p.toExponential(2)} < 0.001): the numbers cannot be trusted`);
   }
   const breached = r.guardrails.find((g) => g.breached);
   if (breached) return d('rollback', `guardrail_${breached.name}`, `guardrail broken: ${breached.detail}`);
