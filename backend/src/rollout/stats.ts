@@ -194,9 +194,9 @@ export const SRM_THRESHOLD = 0.001;
  * ones (prior parameters = concentration × share). Larger finds small imbalances sooner and
  * large ones later. Measured on a 5 / 5 / 90 split with one 5% arm losing some of its units,
  * looked at every 500 units (median of 20 runs, units until p < 0.001): losing 5% of them,
- * 200,000 units at 100 (Lindon & Malek's default), 160,000 at 1,000, 137,500 at 10,000; losing
- * 20%, 11,000 / 7,500 / 14,000; losing 50%, 1,500 / 2,000 / 4,000. 1,000 is the best of the
- * three over the imbalances a broken tracking or a cache produces.
+ * 200,000 units at 100 (the default of savvi, a reference implementation), 160,000 at 1,000,
+ * 137,500 at 10,000; losing 20%, 11,000 / 7,500 / 14,000; losing 50%, 1,500 / 2,000 / 4,000.
+ * 1,000 is the best of the three over the imbalances a broken tracking or a cache produces.
  */
 export const SRM_PRIOR_CONCENTRATION = 1000;
 
