@@ -193,10 +193,11 @@ export const SRM_THRESHOLD = 0.001;
  * Concentration of the Dirichlet prior over the alternative's shares, centred on the configured
  * ones (prior parameters = concentration × share). Larger finds small imbalances sooner and
  * large ones later. Measured on a 5 / 5 / 90 split with one 5% arm losing some of its units,
- * looked at every 500 units (median of 20 runs, units until p < 0.001): losing 5% of them,
- * 200,000 units at 100 (the default of savvi, a reference implementation), 160,000 at 1,000,
- * 137,500 at 10,000; losing 20%, 11,000 / 7,500 / 14,000; losing 50%, 1,500 / 2,000 / 4,000.
- * 1,000 is the best of the three over the imbalances a broken tracking or a cache produces.
+ * looked at every 500 units (median of 20 runs, units until p < 0.001; bench/srm-simulation.ts):
+ * losing 5% of them, 204,000 units at 100 (the default of savvi, a reference implementation),
+ * 150,000 at 1,000, 121,000 at 10,000; losing 8%, 74,000 / 62,000 / 55,000; losing 20%,
+ * 11,000 / 9,500 / 13,500; losing 50%, 1,500 / 2,000 / 4,500. 1,000 is never more than 1.33×
+ * the best of the three (100: up to 1.69×, 10,000: up to 3×).
  */
 export const SRM_PRIOR_CONCENTRATION = 1000;
 
