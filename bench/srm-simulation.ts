@@ -40,14 +40,14 @@ function falseAlarms(seed: string, experiments: number, units: number, every: nu
 /** Median number of units until the anytime-valid test (or chi-squared) first fires when one arm loses `loss` of its units. */
 function detectionDelay(loss: number, concentration: number | 'chi2', runs = 20, every = 500, maxUnits = 2_000_000): number {
   const shares = [0.05, 0.05, 0.9];
+  const cum = cumulative(shares);
   const firsts: number[] = [];
   for (let r = 0; r < runs; r++) {
     const rng = createPrng(`srm-delay-${r}`);
     const n = [0, 0, 0];
     let first = Infinity;
     for (let i = 1; i <= maxUnits && first === Infinity; i++) {
-      const u = rng.next();
-      const v = u < 0.05 ? 0 : u < 0.1 ? 1 : 2;
+      const v = draw(cum, rng.next());
       if (v === 1 && rng.next() < loss) continue;
       n[v]!++;
       if (i % every !== 0) continue;

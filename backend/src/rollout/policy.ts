@@ -175,7 +175,7 @@ export function buildReport(e: Experiment, daily: readonly DailyTotals[], asOf: 
   const minExpected = Math.min(...VARIANTS.filter((v) => split[v] > 0).map((v) => totalUnits * split[v]));
   // Every day's cumulative units are a look of the sample-ratio check; so is now (the last day).
   const unitLooks = daily.map((d) => VARIANTS.map((v) => d.cumulative[v].units)).filter((l) => l.some((x) => x > 0));
-  const srm = minExpected >= 5 && unitLooks.length > 0 ? srmTest(unitLooks, VARIANTS.map((v) => split[v])) : null;
+  const srm = minExpected >= 5 ? srmTest(unitLooks, VARIANTS.map((v) => split[v])) : null;
   const days = Math.max(0, Math.floor((Date.parse(asOfIso) - Date.parse(e.startedAt)) / DAY_MS));
   const planned = e.config.plannedChallengerUnits;
   return {
